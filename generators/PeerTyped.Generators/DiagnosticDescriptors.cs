@@ -1,0 +1,56 @@
+using Microsoft.CodeAnalysis;
+
+namespace PeerTyped.Generators
+{
+    /// <summary>Every diagnostic the schema generator reports. IDs are stable: tooling and docs refer to them.</summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string Category = "PeerTyped.Schema";
+
+        public static readonly DiagnosticDescriptor MalformedJson = new(
+            "PTG001", "Schema file is not valid JSON",
+            "Schema '{0}' is not valid JSON: {1}", Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor UnsupportedConstruct = new(
+            "PTG002", "Unsupported schema keyword or construct",
+            "Unsupported schema construct at '{0}': {1}; PeerTyped generates no code for a schema it cannot enforce exactly",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor UnresolvableReference = new(
+            "PTG003", "Unresolvable $ref",
+            "The $ref '{0}' at '{1}' does not resolve; only local references of the form #/$defs/<name> or #/definitions/<name> are supported",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor SectionWithoutOwner = new(
+            "PTG004", "Owned section without an owner",
+            "Section '{0}' lies in an object marked x-peer-owned-sections but declares no x-peer-owner",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor NameCollision = new(
+            "PTG005", "Generated names collide",
+            "'{0}' and '{1}' both become the C# name '{2}'",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor UnknownRole = new(
+            "PTG006", "Unknown role",
+            "Owner '{0}' at '{1}' is not one of the roles declared in x-peer-roles ({2})",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor InvalidKeywordValue = new(
+            "PTG007", "Invalid keyword value",
+            "Keyword '{0}' at '{1}' is invalid: {2}",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static DiagnosticDescriptor? Find(string id) => id switch
+        {
+            "PTG001" => MalformedJson,
+            "PTG002" => UnsupportedConstruct,
+            "PTG003" => UnresolvableReference,
+            "PTG004" => SectionWithoutOwner,
+            "PTG005" => NameCollision,
+            "PTG006" => UnknownRole,
+            "PTG007" => InvalidKeywordValue,
+            _ => null,
+        };
+    }
+}

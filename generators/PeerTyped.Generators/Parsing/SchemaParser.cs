@@ -1,0 +1,551 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using PeerTyped.Generators.Model;
+
+namespace PeerTyped.Generators.Parsing
+{
+    /// <summary>
+    /// Turns one schema file into a <see cref="SchemaModel"/>. It never emits code; every problem becomes a
+    /// <see cref="DiagnosticInfo"/> that points at the offending text in the schema.
+    /// </summary>
+    internal sealed class SchemaParser
+    {
+        private static readonly HashSet<string> SupportedKeywords = new(StringComparer.Ordinal)
+        {
+            "$schema", "$id", "$defs", "definitions", "$ref", "$comment", "title", "description", "type", "properties",
+            "required", "additionalProperties", "items", "enum", "format", "minimum", "maximum", "minLength",
+            "maxLength", "minItems", "maxItems", "pattern", "default", "examples",
+            "x-peer-namespace", "x-peer-roles", "x-peer-superuser", "x-peer-owner", "x-peer-alias", "x-peer-owned-sections",
+        };
+
+        private static readonly HashSet<string> KeywordsAllowedBesideRef = new(StringComparer.Ordinal)
+        {
+            "$ref", "$comment", "description", "title", "x-peer-owner", "x-peer-alias",
+        };
+
+        private const string Wildcard = "*";
+
+        private readonly string _path;
+        private readonly string _text;
+        private readonly List<int> _lineStarts = new() { 0 };
+        private readonly List<DiagnosticInfo> _diagnostics = new();
+        private readonly Dictionary<string, ObjectModel> _objects = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, EnumModel> _enums = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _typeNameOrigins = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, TypeRef> _resolvedDefinitions = new(StringComparer.Ordinal);
+        private readonly List<OwnershipRule> _ownership = new();
+        private readonly List<SectionModel> _sections = new();
+        private readonly List<FieldModel> _fields = new();
+        private SchemaJson? _root;
+        private HashSet<string> _roles = new(StringComparer.Ordinal);
+
+        private SchemaParser(string path, string text)
+        {
+            _path = path;
+            _text = text;
+            for (var i = 0; i < text.Length; i++)
+            {
+                if (text[i] == '\n') _lineStarts.Add(i + 1);
+            }
+        }
+
+        public static SchemaModel Parse(string path, string text, CancellationToken cancellationToken)
+        {
+            var parser = new SchemaParser(path, text);
+            return parser.Run(cancellationToken);
+        }
+
+        private SchemaModel Run(CancellationToken cancellationToken)
+        {
+            var fallbackName = Naming.ToPascalCase(Path.GetFileName(_path).Replace(".schema.json", string.Empty));
+            var root = SchemaJson.Parse(_text, out var errorOffset, out var error);
+            if (root == null)
+            {
+                Report(DiagnosticDescriptors.MalformedJson, errorOffset, 1, Path.GetFileName(_path), error!);
+                return Build("PeerTyped.Generated", fallbackName, null, Array.Empty<RoleModel>());
+            }
+            _root = root;
+            if (root.Kind != JsonKind.Object)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, root, "#", "the root of a schema must be an object schema");
+                return Build("PeerTyped.Generated", fallbackName, null, Array.Empty<RoleModel>());
+            }
+
+            var ns = StringKeyword(root, "x-peer-namespace", "#") ?? "PeerTyped.Generated";
+            var rootName = StringKeyword(root, "title", "#") ?? fallbackName;
+            var roles = ReadRoles(root);
+            var superuser = StringKeyword(root, "x-peer-superuser", "#");
+            if (superuser != null && !_roles.Contains(superuser))
+            {
+                Report(DiagnosticDescriptors.UnknownRole, root["x-peer-superuser"]!, superuser, "#/x-peer-superuser", string.Join(", ", _roles));
+            }
+
+            var rootType = ResolveSchema(root, "#", rootName, rootName);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (rootType.Kind != ValueKind.Object)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, root, "#", "the root schema must be of type object with properties");
+                return Build(ns, rootName, superuser, roles);
+            }
+
+            if (!HasErrors())
+            {
+                var rootOwners = ReadOwners(root, "#") ?? new[] { Wildcard };
+                _ownership.Add(new OwnershipRule(string.Empty, rootOwners.ToEquatableArray()));
+                WalkOwnershipAndFields(root, rootType.Name!, string.Empty, "#", null, new List<PathStep>(), rootOwners, new HashSet<string>());
+                AddRootOwnerSections(root, rootType.Name!, rootOwners);
+            }
+            return Build(ns, rootName, superuser, roles);
+        }
+
+        private SchemaModel Build(string ns, string rootName, string? superuser, IReadOnlyList<RoleModel> roles) => new(
+            _path,
+            ns,
+            rootName,
+            _objects.Values.OrderBy(o => o.Name, StringComparer.Ordinal).ToEquatableArray(),
+            _enums.Values.OrderBy(e => e.Name, StringComparer.Ordinal).ToEquatableArray(),
+            roles.ToEquatableArray(),
+            superuser,
+            _ownership.ToEquatableArray(),
+            _sections.ToEquatableArray(),
+            _fields.ToEquatableArray(),
+            _diagnostics.ToEquatableArray());
+
+        private bool HasErrors() => _diagnostics.Any(d => d.IsError);
+
+        private IReadOnlyList<RoleModel> ReadRoles(SchemaJson root)
+        {
+            var node = root["x-peer-roles"];
+            if (node == null) return Array.Empty<RoleModel>();
+            if (node.Kind != JsonKind.Array || node.Items!.Any(i => i.Kind != JsonKind.String))
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, node, "x-peer-roles", "#", "expected an array of role names");
+                return Array.Empty<RoleModel>();
+            }
+            var roles = new List<RoleModel>();
+            var byMember = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in node.Items!)
+            {
+                var member = Naming.ToPascalCase(item.Text!);
+                if (byMember.TryGetValue(member, out var other))
+                {
+                    Report(DiagnosticDescriptors.NameCollision, item, other, item.Text!, member);
+                    continue;
+                }
+                byMember[member] = item.Text!;
+                _roles.Add(item.Text!);
+                roles.Add(new RoleModel(item.Text!, member));
+            }
+            return roles;
+        }
+
+        // ---- types ---------------------------------------------------------------------------------------------
+
+        private TypeRef ResolveSchema(SchemaJson node, string pointer, string nameHint, string? definitionName)
+        {
+            if (node.Kind != JsonKind.Object)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, node, pointer, "a schema must be a JSON object (boolean schemas are not supported)");
+                return Placeholder();
+            }
+
+            var reference = node["$ref"];
+            foreach (var property in node.Properties!)
+            {
+                var keyword = property.Key.Name;
+                if (!SupportedKeywords.Contains(keyword))
+                {
+                    if (keyword.StartsWith("x-", StringComparison.Ordinal) && !keyword.StartsWith("x-peer-", StringComparison.Ordinal)) continue;
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, property.Key, pointer, "keyword '" + keyword + "' is not supported");
+                }
+                else if (reference != null && !KeywordsAllowedBesideRef.Contains(keyword))
+                {
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, property.Key, pointer, "keyword '" + keyword + "' beside $ref is not supported");
+                }
+            }
+
+            if (reference != null) return ResolveReference(reference, pointer);
+
+            var typeNode = node["type"];
+            if (typeNode == null)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, node, pointer, "a schema without 'type' is not supported");
+                return Placeholder();
+            }
+            if (typeNode.Kind != JsonKind.String)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, typeNode, pointer, "'type' must be a single type name (type unions are not supported)");
+                return Placeholder();
+            }
+
+            var typeName = StringKeyword(node, "title", pointer) ?? definitionName ?? nameHint;
+            var enumNode = node["enum"];
+            if (enumNode != null && typeNode.Text != "string")
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, enumNode, pointer, "'enum' is supported only on type string");
+            }
+
+            var format = StringKeyword(node, "format", pointer);
+            if (format != null && (typeNode.Text != "string" || format != "date-time"))
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, node["format"]!, pointer, "format '" + format + "' is not supported (only date-time on strings)");
+            }
+
+            switch (typeNode.Text)
+            {
+                case "string":
+                    if (enumNode != null) return ResolveEnum(node, enumNode, pointer, typeName);
+                    return new TypeRef(format == "date-time" ? ValueKind.DateTime : ValueKind.String, null, null, null, null,
+                        IntKeyword(node, "minLength", pointer), IntKeyword(node, "maxLength", pointer), null, null, PatternKeyword(node, pointer));
+                case "integer":
+                case "number":
+                    return new TypeRef(typeNode.Text == "integer" ? ValueKind.Integer : ValueKind.Number, null, null,
+                        NumberKeyword(node, "minimum", pointer), NumberKeyword(node, "maximum", pointer), null, null, null, null, null);
+                case "boolean":
+                    return new TypeRef(ValueKind.Boolean, null, null, null, null, null, null, null, null, null);
+                case "array":
+                    var items = node["items"];
+                    if (items == null)
+                    {
+                        Report(DiagnosticDescriptors.UnsupportedConstruct, node, pointer, "an array without 'items' is not supported");
+                        return Placeholder();
+                    }
+                    var itemType = ResolveSchema(items, pointer + "/items", typeName + "Item", null);
+                    return new TypeRef(ValueKind.Array, null, itemType, null, null, null, null,
+                        IntKeyword(node, "minItems", pointer), IntKeyword(node, "maxItems", pointer), null);
+                case "object":
+                    return ResolveObject(node, pointer, typeName);
+                default:
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, typeNode, pointer, "type '" + typeNode.Text + "' is not supported");
+                    return Placeholder();
+            }
+        }
+
+        private TypeRef ResolveReference(SchemaJson reference, string pointer)
+        {
+            var target = reference.Kind == JsonKind.String ? reference.Text! : string.Empty;
+            string? container = null;
+            if (target.StartsWith("#/$defs/", StringComparison.Ordinal)) container = "$defs";
+            else if (target.StartsWith("#/definitions/", StringComparison.Ordinal)) container = "definitions";
+            var name = container == null ? null : target.Substring(container.Length + 3);
+            var definition = name == null ? null : _root![container!]?[name];
+            if (definition == null)
+            {
+                Report(DiagnosticDescriptors.UnresolvableReference, reference, target, pointer);
+                return Placeholder();
+            }
+            if (_resolvedDefinitions.TryGetValue(target, out var cached)) return cached;
+            // Objects are referred to by name, so a recursive definition can be resolved to its name before its body.
+            var title = definition["title"]?.Text ?? name!;
+            if (definition["type"]?.Text == "object" && definition["properties"] != null)
+            {
+                _resolvedDefinitions[target] = ObjectRef(Naming.ToPascalCase(title));
+            }
+            var resolved = ResolveSchema(definition, target, Naming.ToPascalCase(title), Naming.ToPascalCase(name!));
+            _resolvedDefinitions[target] = resolved;
+            return resolved;
+        }
+
+        private TypeRef ResolveEnum(SchemaJson node, SchemaJson enumNode, string pointer, string typeName)
+        {
+            var name = Naming.ToPascalCase(typeName);
+            if (enumNode.Kind != JsonKind.Array || enumNode.Items!.Count == 0 || enumNode.Items.Any(i => i.Kind != JsonKind.String))
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, enumNode, "enum", pointer, "expected a non-empty array of strings");
+                return Placeholder();
+            }
+            if (_enums.ContainsKey(name)) return EnumRef(name);
+            if (!ClaimTypeName(name, pointer, node)) return Placeholder();
+            var members = new List<EnumMember>();
+            var byMember = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in enumNode.Items)
+            {
+                var member = Naming.ToPascalCase(item.Text!);
+                if (byMember.TryGetValue(member, out var other))
+                {
+                    Report(DiagnosticDescriptors.NameCollision, item, other, item.Text!, name + "." + member);
+                    continue;
+                }
+                byMember[member] = item.Text!;
+                members.Add(new EnumMember(item.Text!, member));
+            }
+            _enums[name] = new EnumModel(name, node["description"]?.Text, members.ToEquatableArray());
+            return EnumRef(name);
+        }
+
+        private TypeRef ResolveObject(SchemaJson node, string pointer, string typeName)
+        {
+            var additional = node["additionalProperties"];
+            var allowsExtra = true;
+            if (additional != null)
+            {
+                if (additional.Kind == JsonKind.True) allowsExtra = true;
+                else if (additional.Kind == JsonKind.False) allowsExtra = false;
+                else
+                {
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, additional, pointer, "'additionalProperties' must be true or false (schemas for additional properties are not supported)");
+                }
+            }
+
+            var propertiesNode = node["properties"];
+            if (propertiesNode == null)
+            {
+                if (!allowsExtra)
+                {
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, node, pointer, "an object that allows no properties at all is not supported");
+                }
+                return new TypeRef(ValueKind.RawObject, null, null, null, null, null, null, null, null, null);
+            }
+            if (propertiesNode.Kind != JsonKind.Object)
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, propertiesNode, "properties", pointer, "expected an object");
+                return Placeholder();
+            }
+
+            var name = Naming.ToPascalCase(typeName);
+            if (_objects.ContainsKey(name) && _typeNameOrigins[name] == pointer) return ObjectRef(name);
+            if (!ClaimTypeName(name, pointer, node)) return Placeholder();
+
+            var required = new HashSet<string>(StringComparer.Ordinal);
+            var requiredNode = node["required"];
+            if (requiredNode != null)
+            {
+                if (requiredNode.Kind != JsonKind.Array || requiredNode.Items!.Any(i => i.Kind != JsonKind.String))
+                {
+                    Report(DiagnosticDescriptors.InvalidKeywordValue, requiredNode, "required", pointer, "expected an array of property names");
+                }
+                else
+                {
+                    foreach (var item in requiredNode.Items!)
+                    {
+                        if (propertiesNode[item.Text!] == null)
+                        {
+                            Report(DiagnosticDescriptors.InvalidKeywordValue, item, "required", pointer, "'" + item.Text + "' is not among the properties");
+                        }
+                        required.Add(item.Text!);
+                    }
+                }
+            }
+
+            var properties = new List<PropertyModel>();
+            var byMember = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [name] = "the type " + name,
+                ["ExtensionData"] = "the extension data member",
+                ["EqualityContract"] = "the record's EqualityContract",
+            };
+            foreach (var pair in propertiesNode.Properties!)
+            {
+                var jsonName = pair.Key.Name;
+                var memberName = Naming.ToPascalCase(jsonName);
+                var propertyPointer = pointer + "/properties/" + Naming.EscapePointerToken(jsonName);
+                if (byMember.TryGetValue(memberName, out var other))
+                {
+                    Report(DiagnosticDescriptors.NameCollision, pair.Key, other, jsonName, name + "." + memberName);
+                    continue;
+                }
+                byMember[memberName] = jsonName;
+                var type = ResolveSchema(pair.Value, propertyPointer, name + memberName, null);
+                properties.Add(new PropertyModel(jsonName, memberName, type, required.Contains(jsonName), pair.Value["description"]?.Text));
+            }
+
+            _objects[name] = new ObjectModel(name, node["description"]?.Text, properties.ToEquatableArray(), allowsExtra);
+            return ObjectRef(name);
+        }
+
+        private bool ClaimTypeName(string name, string pointer, SchemaJson node)
+        {
+            if (_typeNameOrigins.TryGetValue(name, out var existing) && existing != pointer)
+            {
+                Report(DiagnosticDescriptors.NameCollision, node, existing, pointer, name);
+                return false;
+            }
+            _typeNameOrigins[name] = pointer;
+            return true;
+        }
+
+        // ---- ownership, sections and the path table -----------------------------------------------------------
+
+        private void WalkOwnershipAndFields(SchemaJson schema, string typeName, string jsonPointer, string schemaPointer, string? shortPath, List<PathStep> steps, string[] inheritedOwners, HashSet<string> visiting)
+        {
+            if (!visiting.Add(typeName)) return;
+            var resolved = Dereference(schema);
+            var ownedSections = resolved["x-peer-owned-sections"]?.Kind == JsonKind.True;
+            var objectModel = _objects[typeName];
+            var properties = resolved["properties"]!;
+            foreach (var property in objectModel.Properties)
+            {
+                var propertySchema = properties[property.JsonName]!;
+                var propertyPointer = jsonPointer + "/" + Naming.EscapePointerToken(property.JsonName);
+                var propertySchemaPointer = schemaPointer + "/properties/" + Naming.EscapePointerToken(property.JsonName);
+                var owners = ReadOwners(propertySchema, propertySchemaPointer);
+                if (owners != null)
+                {
+                    _ownership.Add(new OwnershipRule(propertyPointer, owners.ToEquatableArray()));
+                }
+                else if (ownedSections)
+                {
+                    Report(DiagnosticDescriptors.SectionWithoutOwner, properties.KeyOf(property.JsonName)!, propertyPointer);
+                }
+                var effectiveOwners = owners ?? inheritedOwners;
+                var alias = StringKeyword(propertySchema, "x-peer-alias", propertySchemaPointer);
+                var path = alias ?? (shortPath == null ? property.JsonName : shortPath + "." + property.JsonName);
+                var isObject = property.Type.Kind == ValueKind.Object;
+                var step = new PathStep(property.MemberName, property.JsonName, TypeNameOf(property.Type), !property.IsRequired, isObject && IsConstructible(property.Type.Name!));
+                var childSteps = new List<PathStep>(steps) { step };
+
+                if (owners != null)
+                {
+                    _sections.Add(new SectionModel(propertyPointer, childSteps.ToEquatableArray(), property.Type, owners.ToEquatableArray()));
+                }
+                _fields.Add(new FieldModel(path, propertyPointer, childSteps.ToEquatableArray(), property.Type, effectiveOwners.ToEquatableArray()));
+                if (isObject)
+                {
+                    WalkOwnershipAndFields(propertySchema, property.Type.Name!, propertyPointer, propertySchemaPointer, path, childSteps, effectiveOwners, visiting);
+                }
+            }
+            visiting.Remove(typeName);
+        }
+
+        /// <summary>The root owner writes the root's members that hold no section of another owner.</summary>
+        private void AddRootOwnerSections(SchemaJson root, string rootTypeName, string[] rootOwners)
+        {
+            foreach (var property in _objects[rootTypeName].Properties)
+            {
+                var pointer = "/" + Naming.EscapePointerToken(property.JsonName);
+                if (_ownership.Any(rule => rule.Pointer == pointer || rule.Pointer.StartsWith(pointer + "/", StringComparison.Ordinal))) continue;
+                var constructible = property.Type.Kind == ValueKind.Object && IsConstructible(property.Type.Name!);
+                var step = new PathStep(property.MemberName, property.JsonName, TypeNameOf(property.Type), !property.IsRequired, constructible);
+                _sections.Add(new SectionModel(pointer, new[] { step }.ToEquatableArray(), property.Type, rootOwners.ToEquatableArray()));
+            }
+        }
+
+        private string[]? ReadOwners(SchemaJson schema, string pointer)
+        {
+            var node = schema["x-peer-owner"];
+            if (node == null) return null;
+            var owners = node.Kind switch
+            {
+                JsonKind.String => new[] { node.Text! },
+                JsonKind.Array when node.Items!.All(i => i.Kind == JsonKind.String) => node.Items!.Select(i => i.Text!).ToArray(),
+                _ => null,
+            };
+            if (owners == null)
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, node, "x-peer-owner", pointer, "expected a role name or an array of role names");
+                return null;
+            }
+            foreach (var owner in owners)
+            {
+                if (owner != Wildcard && !_roles.Contains(owner))
+                {
+                    Report(DiagnosticDescriptors.UnknownRole, node, owner, pointer, _roles.Count == 0 ? "none declared" : string.Join(", ", _roles));
+                }
+            }
+            return owners;
+        }
+
+        private SchemaJson Dereference(SchemaJson schema)
+        {
+            var reference = schema["$ref"];
+            if (reference?.Text == null) return schema;
+            var parts = reference.Text.Split('/');
+            return parts.Length == 3 ? _root![parts[1]]![parts[2]]! : schema;
+        }
+
+        private bool IsConstructible(string typeName) => _objects.TryGetValue(typeName, out var model) && model.Properties.All(p => !p.IsRequired);
+
+        internal static string TypeNameOf(TypeRef type) => type.Kind switch
+        {
+            ValueKind.Object or ValueKind.Enum => type.Name!,
+            _ => type.Kind.ToString(),
+        };
+
+        private static TypeRef ObjectRef(string name) => new(ValueKind.Object, name, null, null, null, null, null, null, null, null);
+
+        private static TypeRef EnumRef(string name) => new(ValueKind.Enum, name, null, null, null, null, null, null, null, null);
+
+        private static TypeRef Placeholder() => new(ValueKind.RawObject, null, null, null, null, null, null, null, null, null);
+
+        // ---- keyword readers -----------------------------------------------------------------------------------
+
+        private string? StringKeyword(SchemaJson schema, string keyword, string pointer)
+        {
+            var node = schema[keyword];
+            if (node == null) return null;
+            if (node.Kind == JsonKind.String) return node.Text;
+            Report(DiagnosticDescriptors.InvalidKeywordValue, node, keyword, pointer, "expected a string");
+            return null;
+        }
+
+        private int? IntKeyword(SchemaJson schema, string keyword, string pointer)
+        {
+            var node = schema[keyword];
+            if (node == null) return null;
+            if (node.Kind == JsonKind.Number && int.TryParse(node.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)) return value;
+            Report(DiagnosticDescriptors.InvalidKeywordValue, node, keyword, pointer, "expected a non-negative integer");
+            return null;
+        }
+
+        private string? NumberKeyword(SchemaJson schema, string keyword, string pointer)
+        {
+            var node = schema[keyword];
+            if (node == null) return null;
+            if (node.Kind == JsonKind.Number) return node.Text;
+            Report(DiagnosticDescriptors.InvalidKeywordValue, node, keyword, pointer, "expected a number");
+            return null;
+        }
+
+        private string? PatternKeyword(SchemaJson schema, string pointer)
+        {
+            var pattern = StringKeyword(schema, "pattern", pointer);
+            if (pattern == null) return null;
+            try
+            {
+                _ = new System.Text.RegularExpressions.Regex(pattern);
+                return pattern;
+            }
+            catch (ArgumentException ex)
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, schema["pattern"]!, "pattern", pointer, ex.Message);
+                return null;
+            }
+        }
+
+        // ---- diagnostics ---------------------------------------------------------------------------------------
+
+        private void Report(DiagnosticDescriptor descriptor, SchemaJson node, params string[] arguments) =>
+            Report(descriptor, node.Start, Math.Max(1, Math.Min(node.End - node.Start, LineEnd(node.Start) - node.Start)), arguments);
+
+        private void Report(DiagnosticDescriptor descriptor, SchemaJsonKey key, params string[] arguments) =>
+            Report(descriptor, key.Start, key.End - key.Start, arguments);
+
+        private void Report(DiagnosticDescriptor descriptor, int start, int length, params string[] arguments)
+        {
+            start = Math.Max(0, Math.Min(start, _text.Length));
+            length = Math.Max(0, Math.Min(length, _text.Length - start));
+            var (line, column) = LineColumn(start);
+            var (endLine, endColumn) = LineColumn(start + length);
+            _diagnostics.Add(new DiagnosticInfo(descriptor.Id, descriptor.DefaultSeverity == DiagnosticSeverity.Error, arguments.ToEquatableArray(),
+                _path, start, length, line, column, endLine, endColumn));
+        }
+
+        private int LineEnd(int offset)
+        {
+            var end = _text.IndexOf('\n', offset);
+            return end < 0 ? _text.Length : end;
+        }
+
+        private (int Line, int Column) LineColumn(int offset)
+        {
+            var index = _lineStarts.BinarySearch(offset);
+            if (index < 0) index = ~index - 1;
+            return (index, offset - _lineStarts[index]);
+        }
+    }
+}
