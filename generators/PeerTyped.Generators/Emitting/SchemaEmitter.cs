@@ -388,8 +388,10 @@ namespace PeerTyped.Generators.Emitting
             w.Line("if (reader.Read()) throw new " + Json + "JsonException(\"unexpected data after the document\");");
             w.Line("return document;");
             w.Close();
-            w.Open("catch (global::System.InvalidOperationException ex)");
-            w.Line("throw new " + Json + "JsonException(ex.Message, ex);");
+            w.Open("catch (global::System.Exception ex) when (ex is global::System.InvalidOperationException or " + Json + "JsonException)");
+            w.Line("// The reader stops at the first problem without a path; the validator says where it is.");
+            w.Line("var violations = Validate(utf8Json).Violations;");
+            w.Line("throw new " + Json + "JsonException(violations.Count > 0 ? violations[0].ToString() : ex.Message, ex);");
             w.Close();
             w.Close();
             w.Line();

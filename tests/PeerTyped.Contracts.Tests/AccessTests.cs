@@ -1,0 +1,83 @@
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace PeerTyped.Contracts.Tests;
+
+public class AccessTests
+{
+    private static PeerCycle Minimal() => PeerCycle.Parse(Encoding.UTF8.GetBytes(Documents.Minimal()));
+
+    private static IReadOnlyList<Diagnostic> Compile(string body)
+    {
+        var code = "using PeerTyped.Contracts; public static class Agent { public static PeerCycle Run(PeerCycle doc) => " + body + "; }";
+        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Select(path => MetadataReference.CreateFromFile(path));
+        var compilation = CSharpCompilation.Create("AgentSnippet", [CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(LanguageVersion.Latest))],
+            references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        return compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+    }
+
+    [Fact]
+    public void The_planner_view_can_change_plan_and_metadata()
+    {
+        Assert.Empty(Compile("doc.AsPlanner().WithPlan(p => p.WithStatus(PhaseStatus.Completed)).WithMetadata(m => m.WithCurrentPhase(PhaseName.Execute)).Document"));
+    }
+
+    [Fact]
+    public void The_planner_view_cannot_write_the_execute_phase()
+    {
+        var errors = Compile("doc.AsPlanner().WithExecute(e => e.WithStatus(PhaseStatus.Completed)).Document");
+        var error = Assert.Single(errors);
+        Assert.Equal("CS1061", error.Id);
+        Assert.Contains("'PlannerView' does not contain a definition for 'WithExecute'", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Views_expose_only_owned_sections()
+    {
+        static string[] Methods<T>() => typeof(T).GetMethods().Where(m => m.Name.StartsWith("With", StringComparison.Ordinal)).Select(m => m.Name).Distinct().Order().ToArray();
+        Assert.Equal(["WithMetadata", "WithPlan"], Methods<PlannerView>());
+        Assert.Equal(["WithExecute", "WithMetadata"], Methods<ExecutorView>());
+        Assert.Equal(["WithCycleSummary", "WithMetadata", "WithReview"], Methods<ReviewView>());
+        Assert.Equal(["WithContext", "WithCycleId", "WithMetadata", "WithVersion"], Methods<OrchestratorView>());
+        Assert.Equal(["WithContext", "WithCycleId", "WithCycleSummary", "WithExecute", "WithExpress", "WithMetadata", "WithPlan", "WithReview", "WithVersion"], Methods<OperatorView>());
+    }
+
+    [Theory]
+    [InlineData("planner", "/phases/plan/status", true)]
+    [InlineData("planner", "/phases/execute/status", false)]
+    [InlineData("planner", "/metadata/status", true)]
+    [InlineData("executor", "/context/peer_mode", false)]
+    [InlineData("orchestrator", "/context/peer_mode", true)]
+    [InlineData("review", "/cycle_summary/completion", true)]
+    [InlineData("express", "/cycle_summary", false)]
+    [InlineData("operator", "/phases/review/output", true)]
+    [InlineData("planner", "/phases/planner", false)]
+    public void Ownership_comes_from_the_schema(string role, string pointer, bool allowed) =>
+        Assert.Equal(allowed, PeerCycle.MayWrite(role, pointer));
+
+    [Fact]
+    public void Path_table_sets_typed_values_from_text()
+    {
+        var document = PeerCycleFields.Find("plan.status")!.Set(Minimal(), "completed");
+        document = PeerCycleFields.Find("execute.output.files_created")!.Set(document, "[\"a.md\",\"b.md\"]");
+        document = PeerCycleFields.Find("metadata.updated_at")!.Set(document, "now");
+        Assert.Equal(PhaseStatus.Completed, document.Phases.Plan.Status);
+        Assert.Equal(["a.md", "b.md"], document.Phases.Execute.Output!.FilesCreated!);
+        Assert.True(DateTimeOffset.UtcNow - document.Metadata.UpdatedAt < TimeSpan.FromMinutes(1));
+        Assert.Equal(["planner"], PeerCycleFields.Find("plan.status")!.Owners);
+        Assert.Equal(["pending", "in_progress", "completed", "failed"], PeerCycleFields.Find("plan.status")!.AllowedValues);
+    }
+
+    [Fact]
+    public void Path_table_rejects_bad_text_naming_what_was_expected()
+    {
+        var ex = Assert.Throws<FormatException>(() => PeerCycleFields.Find("metadata.status")!.Set(Minimal(), "DONE"));
+        Assert.Equal("expected one of INITIALIZED, PLANNING, EXECUTING, EXPRESSING, REVIEWING, COMPLETED, FAILED", ex.Message);
+        Assert.Throws<FormatException>(() => PeerCycleFields.Find("review.output.quality_score")!.Set(Minimal(), "high"));
+        var missing = Assert.Throws<InvalidOperationException>(() => PeerCycleFields.Find("cycle_summary.completion")!.Set(Minimal(), "50"));
+        Assert.Contains("'cycle_summary' does not exist yet", missing.Message, StringComparison.Ordinal);
+        Assert.Null(PeerCycleFields.Find("phases.paln.status"));
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PeerTyped.Runtime;
+
+namespace PeerTyped.Contracts.Tests;
+
+public class RoundTripTests
+{
+    [Fact]
+    public void The_seed_sized_document_is_valid_and_round_trips_with_unknown_output_fields()
+    {
+        var bytes = Documents.Large();
+        Assert.InRange(bytes.Length, 10_000, 11_500);
+        Assert.True(PeerCycle.Validate(bytes).IsValid, PeerCycle.Validate(bytes).ToString());
+
+        var document = PeerCycle.Parse(bytes);
+        var written = document.ToUtf8Bytes();
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(bytes), JsonNode.Parse(written)));
+        Assert.Equal("claude", document.Phases.Plan.Output!.ExtensionData["planner_notes"] is { } notes ? JsonNode.Parse(notes.Json)!["model"]!.GetValue<string>() : null);
+        Assert.Equal(PeerCycle.Parse(written), document);
+    }
+
+    [Fact]
+    public void Changing_one_phase_keeps_every_unknown_field_of_the_others()
+    {
+        var document = PeerCycle.Parse(Documents.Large());
+        var changed = document.AsReview().WithReview(r => r.WithStatus(PhaseStatus.Completed)).Document;
+
+        var before = JsonNode.Parse(document.ToUtf8Bytes())!;
+        var after = JsonNode.Parse(changed.ToUtf8Bytes())!;
+        Assert.Equal("completed", after["phases"]!["review"]!["status"]!.GetValue<string>());
+        Assert.True(JsonNode.DeepEquals(before["phases"]!["execute"], after["phases"]!["execute"]));
+        Assert.True(JsonNode.DeepEquals(before["phases"]!["plan"]!["output"]!["dependencies"], after["phases"]!["plan"]!["output"]!["dependencies"]));
+        Assert.True(JsonNode.DeepEquals(before["phases"]!["review"]!["output"]!["reviewer_checklist"], after["phases"]!["review"]!["output"]!["reviewer_checklist"]));
+    }
+
+    [Fact]
+    public void Records_have_value_equality_including_lists()
+    {
+        var first = new PlanOutput { Risks = ["a", "b"], Phases = ValueList.From(["x"]) };
+        var second = new PlanOutput { Risks = ["a", "b"], Phases = ["x"] };
+        Assert.Equal(first, second);
+        Assert.NotEqual(first, second with { Risks = ["a"] });
+    }
+
+    [Fact]
+    public void Enums_keep_their_exact_json_spellings()
+    {
+        var document = PeerCycle.Parse(Encoding.UTF8.GetBytes(Documents.Minimal()))
+            .AsExecutor().WithExecute(e => e.WithStatus(PhaseStatus.InProgress)).Document;
+        var json = document.ToJson();
+        Assert.Contains("\"status\":\"in_progress\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"status\":\"INITIALIZED\"", json, StringComparison.Ordinal);
+        Assert.False(PhaseStatusJson.TryParse("In_Progress", out _));
+    }
+
+    [Theory]
+    [InlineData("2025-08-06T09:12:44Z", "2025-08-06T09:12:44Z")]
+    [InlineData("2025-08-06T09:12:44.5Z", "2025-08-06T09:12:44.5Z")]
+    [InlineData("2025-08-06T11:12:44+02:00", "2025-08-06T11:12:44+02:00")]
+    [InlineData("2025-08-06t09:12:44z", "2025-08-06T09:12:44Z")]
+    public void Timestamps_are_written_in_rfc3339(string input, string expected)
+    {
+        Assert.True(Timestamp.TryParse(input, out var value));
+        Assert.Equal(expected, Timestamp.Format(value));
+    }
+
+    [Fact]
+    public void Parse_of_a_document_with_the_wrong_shape_throws_a_json_exception()
+    {
+        var ex = Assert.Throws<JsonException>(() => PeerCycle.Parse("{\"version\":\"one\"}"u8));
+        Assert.StartsWith("/version: \"one\" is not an integer", ex.Message, StringComparison.Ordinal);
+    }
+}
