@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace PeerTyped.Client;
+
+/// <summary>PEER keys: <c>peer.spec.&lt;name&gt;.cycle.&lt;N&gt;</c>, <c>peer.instruction.&lt;name&gt;.cycle.&lt;N&gt;</c>, <c>peer.global.cycle.&lt;N&gt;</c>.</summary>
+public static partial class PeerKey
+{
+    [GeneratedRegex(@"^[-/_=\.a-zA-Z0-9]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex NatsKeyCharacters();
+
+    [GeneratedRegex(@"^(?<prefix>peer\.(?:spec|instruction)\.[A-Za-z0-9_-]+|peer\.global)\.cycle\.(?<n>[1-9][0-9]{0,8})$", RegexOptions.CultureInvariant)]
+    private static partial Regex CycleKey();
+
+    [GeneratedRegex(@"^(peer\.(?:spec|instruction)\.[A-Za-z0-9_-]+|peer\.global)$", RegexOptions.CultureInvariant)]
+    private static partial Regex Prefix();
+
+    /// <summary>Checks a cycle key and returns its prefix and cycle number; throws <see cref="PeerUsageException"/> saying what is wrong.</summary>
+    public static (string Prefix, int CycleNumber) Parse(string? key)
+    {
+        CheckNatsKey(key, "key");
+        var match = CycleKey().Match(key!);
+        if (!match.Success)
+        {
+            throw new PeerUsageException($"{Show(key)}: not a PEER cycle key; expected peer.spec.<name>.cycle.<N>, peer.instruction.<name>.cycle.<N> or peer.global.cycle.<N> (name: letters, digits, '-' and '_'; N ≥ 1)");
+        }
+        return (match.Groups["prefix"].Value, int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Checks a key prefix (<c>peer.spec.&lt;name&gt;</c>, …).</summary>
+    public static string CheckPrefix(string? prefix)
+    {
+        CheckNatsKey(prefix, "prefix");
+        if (!Prefix().IsMatch(prefix!))
+        {
+            throw new PeerUsageException($"{Show(prefix)}: not a PEER key prefix; expected peer.spec.<name>, peer.instruction.<name> or peer.global");
+        }
+        return prefix!;
+    }
+
+    /// <summary>The key that holds the last allocated cycle number of <paramref name="prefix"/>.</summary>
+    public static string CounterKey(string prefix) => CheckPrefix(prefix) + ".cycle.current";
+
+    /// <summary>NATS KV key rules: allowed characters, no empty tokens, no leading or trailing dot, not reserved.</summary>
+    public static void CheckNatsKey(string? key, string what = "key")
+    {
+        if (string.IsNullOrEmpty(key)) throw new PeerUsageException($"the {what} is empty; pass it as an argument, with --key, or in STATE_KEY");
+        if (key.Any(char.IsWhiteSpace)) throw new PeerUsageException($"{Show(key)}: a NATS KV {what} cannot contain white space");
+        if (key.Contains('*') || key.Contains('>')) throw new PeerUsageException($"{Show(key)}: a NATS KV {what} cannot contain the wildcards * or >");
+        if (key.StartsWith('.') || key.EndsWith('.') || key.Contains("..", StringComparison.Ordinal)) throw new PeerUsageException($"{Show(key)}: a NATS KV {what} cannot have empty tokens (leading, trailing or double dots)");
+        if (key.StartsWith("_kv", StringComparison.Ordinal)) throw new PeerUsageException($"{Show(key)}: NATS KV {what}s starting with _kv are reserved");
+        if (!NatsKeyCharacters().IsMatch(key)) throw new PeerUsageException($"{Show(key)}: a NATS KV {what} may contain only letters, digits and - / _ = .");
+    }
+
+    private static string Show(string? key) => "'" + (key is { Length: > 80 } ? key[..77] + "..." : key) + "'";
+}

@@ -1,0 +1,76 @@
+namespace PeerTyped.Client;
+
+/// <summary>Where and how to connect to NATS. Secrets given here never appear in logs or error messages.</summary>
+public sealed record PeerConnectionOptions
+{
+    /// <summary>Server URLs; several are tried in turn (cluster seeds).</summary>
+    public IReadOnlyList<string> Servers { get; init; } = ["nats://127.0.0.1:4222"];
+
+    /// <summary>A NATS credentials file (JWT + nkey seed).</summary>
+    public string? CredsFile { get; init; }
+
+    public string? User { get; init; }
+
+    public string? Password { get; init; }
+
+    public string? Token { get; init; }
+
+    /// <summary>An nkey seed file, for nkey authentication without a JWT.</summary>
+    public string? NKeyFile { get; init; }
+
+    /// <summary>CA certificate that signs the server's certificate.</summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>Client certificate and key, for mutual TLS.</summary>
+    public string? TlsCertFile { get; init; }
+
+    public string? TlsKeyFile { get; init; }
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The connection's name as the server shows it.</summary>
+    public string ClientName { get; init; } = "peer-typed";
+
+    /// <summary>The server list with any user:password@ removed, for messages.</summary>
+    public string DisplayServers => string.Join(",", Servers.Select(RedactUrl));
+
+    internal static string RedactUrl(string url)
+    {
+        var at = url.IndexOf('@', StringComparison.Ordinal);
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        return at < 0 ? url : (scheme < 0 ? string.Empty : url[..(scheme + 3)]) + "***@" + url[(at + 1)..];
+    }
+}
+
+/// <summary>Storage for the bucket.</summary>
+public enum PeerBucketStorage
+{
+    File,
+    Memory,
+}
+
+/// <summary>The bucket and the write policy.</summary>
+public sealed record PeerStoreOptions
+{
+    public const string DefaultBucket = "agent-os-peer-state";
+
+    public string Bucket { get; init; } = DefaultBucket;
+
+    /// <summary>Revisions kept per key: what an operator can restore from.</summary>
+    public int History { get; init; } = 64;
+
+    public int Replicas { get; init; } = 1;
+
+    public PeerBucketStorage Storage { get; init; } = PeerBucketStorage.File;
+
+    /// <summary>The largest document the bucket accepts, in bytes.</summary>
+    public int MaxValueSize { get; init; } = 1024 * 1024;
+
+    /// <summary>How many times a write re-reads and re-applies after a revision conflict before it gives up.</summary>
+    public int MaxConflictRetries { get; init; } = 10;
+
+    /// <summary>First back-off after a conflict; it doubles per attempt (capped at 64×), with full jitter.</summary>
+    public TimeSpan ConflictBackoff { get; init; } = TimeSpan.FromMilliseconds(2);
+}
