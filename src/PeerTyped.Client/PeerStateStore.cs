@@ -326,6 +326,44 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Operator recovery: writes the exact bytes of <paramref name="revision"/> as a new revision, by compare-and-set
+    /// against the latest. A target that is not schema-valid is refused unless <paramref name="force"/>; an empty one always.
+    /// </summary>
+    public async Task<PeerWriteResult> RestoreAsync(string key, ulong revision, string role, bool force = false, CancellationToken cancellationToken = default)
+    {
+        PeerKey.Parse(key);
+        CheckRole(role);
+        if (role != PeerCycle.Superuser)
+        {
+            throw new PeerOwnershipException(key, role, [new OwnershipViolation("(restore)", [PeerCycle.Superuser ?? "(none)"])]);
+        }
+        var target = await ReadRawAsync(key, revision, cancellationToken).ConfigureAwait(false);
+        if (target.Operation != PeerOperation.Put || target.Value.IsEmpty)
+        {
+            throw new PeerValidationException(key, [new Violation(string.Empty, "json", $"revision {revision} is {(target.Operation != PeerOperation.Put ? "a " + target.Operation.ToString().ToLowerInvariant() + " marker" : "empty")}; there is nothing to restore")]);
+        }
+        var validation = PeerCycle.Validate(target.Value.Span);
+        if (!validation.IsValid && !force)
+        {
+            throw new PeerValidationException(key, validation.Violations, $"revision {revision} is not schema-valid (restore it anyway with --force)");
+        }
+        var latest = await ReadRawAsync(key, 0, cancellationToken).ConfigureAwait(false);
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        var bytes = target.Value.ToArray();
+        LogWrite(key, latest.Revision, bytes, [new JsonChange(string.Empty, $"(revision {latest.Revision})", $"(revision {revision})")]);
+        try
+        {
+            var written = await Nats(() => store.UpdateAsync(key, bytes, latest.Revision, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
+            LogWritten(key, written);
+            return new PeerWriteResult(key, written, true, [], 1);
+        }
+        catch (NatsKVWrongLastRevisionException)
+        {
+            throw new PeerConflictException(key, 1, latest.Revision);
+        }
+    }
+
     /// <summary>Atomically allocates the next cycle number for <paramref name="prefix"/> (CAS on <c>&lt;prefix&gt;.cycle.current</c>).</summary>
     public async Task<int> NextCycleNumberAsync(string prefix, CancellationToken cancellationToken = default)
     {

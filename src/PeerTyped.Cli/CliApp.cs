@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using PeerTyped.Cli.Commands;
+using PeerTyped.Cli.Console;
+using PeerTyped.Client;
+
+namespace PeerTyped.Cli;
+
+/// <summary>An error the CLI itself raises, with the exit code category it maps to.</summary>
+internal sealed class CliException(PeerErrorKind kind, string message) : PeerStateException(message)
+{
+    public override PeerErrorKind Kind => kind;
+}
+
+/// <summary>What a command's action gets: the parse result, the shared options, the terminal and cancellation.</summary>
+internal sealed class Invocation(ParseResult parse, GlobalOptions options, Terminal terminal, CancellationToken cancellationToken)
+{
+    public ParseResult Parse { get; } = parse;
+
+    public GlobalOptions Options { get; } = options;
+
+    public Terminal Terminal { get; } = terminal;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    public string? Role => Parse.GetValue(Options.Role);
+
+    public bool JsonOutput => Options.JsonOutput(Parse);
+
+    public Task<PeerStateStore> OpenStoreAsync() =>
+        PeerStateStore.ConnectAsync(Options.ConnectionOptions(Parse), Options.StoreOptions(Parse), Terminal.Logger, CancellationToken);
+
+    public T? Get<T>(Option<T> option) => Parse.GetValue(option);
+
+    public T? Get<T>(Argument<T> argument) => Parse.GetValue(argument);
+}
+
+internal static class CliApp
+{
+    public const string ExitCodes = """
+        Exit codes:
+          0  ok
+          1  other failure
+          2  usage (bad arguments, malformed key, unknown path)
+          3  revision conflict after retries
+          4  invalid JSON or schema violation
+          5  key not found, or already exists
+          6  ownership violation (the role does not own what it changed)
+          7  NATS unreachable or timed out
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var options = new GlobalOptions();
+        var root = new RootCommand("peer-typed: read and change PEER cycle state in NATS JetStream KV. Every write is validated against the schema, checked for phase ownership and done by compare-and-set.\n\n" + ExitCodes);
+        foreach (var option in options.All) root.Options.Add(option);
+        var commands = new CommandFactory(options, output, error);
+        foreach (var command in commands.All()) root.Subcommands.Add(command);
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && !IsHelp(args))
+        {
+            error.WriteLine("ERROR: " + parse.Errors[0].Message);
+            error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
+            return (int)PeerErrorKind.Usage;
+        }
+        using var cancellation = new CancellationTokenSource();
+        System.Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellation.Token).ConfigureAwait(false);
+    }
+
+    private static bool IsHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?");
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (SymbolResult? result = parse.CommandResult; result is CommandResult command; result = command.Parent)
+        {
+            names.Insert(0, command.Command.Name);
+        }
+        names[0] = "peer-typed";
+        return string.Join(" ", names);
+    }
+}

@@ -1,0 +1,215 @@
+using System.CommandLine;
+using System.Globalization;
+using PeerTyped.Cli.Console;
+using PeerTyped.Client;
+using PeerTyped.Contracts;
+using PeerTyped.Runtime;
+
+namespace PeerTyped.Cli.Commands;
+
+internal sealed partial class CommandFactory
+{
+    private Command Bucket()
+    {
+        var history = new Option<int>("--history") { Description = "Revisions kept per key (1-64)", DefaultValueFactory = _ => 64 };
+        var replicas = new Option<int>("--replicas") { Description = "Replicas (1 on a single server, 3 on a cluster)", DefaultValueFactory = _ => 1 };
+        var storage = new Option<string>("--storage") { Description = "file or memory", DefaultValueFactory = _ => "file" }.AcceptOnlyFromAmong("file", "memory");
+        var maxValueSize = new Option<int>("--max-value-size") { Description = "Largest document in bytes", DefaultValueFactory = _ => 1024 * 1024 };
+        var init = Define("init", "Create the bucket if it is missing; an existing bucket with other settings is reported, not changed", async invocation =>
+        {
+            var connection = invocation.Options.ConnectionOptions(invocation.Parse);
+            var storeOptions = invocation.Options.StoreOptions(invocation.Parse) with
+            {
+                History = invocation.Get(history),
+                Replicas = invocation.Get(replicas),
+                Storage = invocation.Get(storage) == "memory" ? PeerBucketStorage.Memory : PeerBucketStorage.File,
+                MaxValueSize = invocation.Get(maxValueSize),
+            };
+            await using var store = await PeerStateStore.ConnectAsync(connection, storeOptions, invocation.Terminal.Logger, invocation.CancellationToken).ConfigureAwait(false);
+            var info = await store.EnsureBucketAsync(invocation.CancellationToken).ConfigureAwait(false);
+            PrintBucket(invocation, info);
+            return 0;
+        }, history, replicas, storage, maxValueSize);
+        var info = Define("info", "Show the bucket's settings and size, with warnings about risky settings", async invocation =>
+        {
+            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
+            var bucket = await store.TryGetBucketInfoAsync(invocation.CancellationToken).ConfigureAwait(false)
+                ?? throw new PeerNotFoundException($"bucket {store.Options.Bucket} does not exist; create it with `peer-typed bucket init`");
+            PrintBucket(invocation, bucket);
+            return 0;
+        });
+        var command = new Command("bucket", "Create or show the KV bucket");
+        command.Subcommands.Add(init);
+        command.Subcommands.Add(info);
+        return command;
+    }
+
+    private static void PrintBucket(Invocation invocation, PeerBucketInfo info)
+    {
+        var warnings = new List<string>();
+        if (info.History <= 1) warnings.Add("history is 1: no earlier revision to restore after a bad write");
+        if (info.IsCluster && info.Replicas < 3) warnings.Add($"replicas {info.Replicas} on a cluster: one server's loss loses the state");
+        if (info.MaxValueSize <= 0) warnings.Add("no max value size: an oversized document is only stopped by the server's max_payload");
+        foreach (var warning in warnings) invocation.Terminal.Warn(warning);
+        if (invocation.JsonOutput)
+        {
+            invocation.Terminal.Data(Json.Object(w =>
+            {
+                w.WriteString("bucket", info.Bucket);
+                w.WriteNumber("history", info.History);
+                w.WriteNumber("replicas", info.Replicas);
+                w.WriteString("storage", info.Storage);
+                w.WriteNumber("max_value_size", info.MaxValueSize);
+                w.WriteNumber("values", info.Values);
+                w.WriteNumber("bytes", info.Bytes);
+                w.WriteBoolean("cluster", info.IsCluster);
+                w.WriteStartArray("warnings");
+                foreach (var warning in warnings) w.WriteStringValue(warning);
+                w.WriteEndArray();
+            }, indented: true));
+            return;
+        }
+        invocation.Terminal.Data(string.Join('\n',
+            $"bucket:          {info.Bucket}",
+            $"history:         {info.History}",
+            $"replicas:        {info.Replicas}",
+            $"storage:         {info.Storage}",
+            $"max value size:  {info.MaxValueSize}",
+            $"values:          {info.Values}",
+            $"bytes:           {info.Bytes}"));
+    }
+
+    private Command Cycle()
+    {
+        var prefix = new Argument<string>("prefix") { Description = "peer.spec.<name>, peer.instruction.<name> or peer.global" };
+        var next = Define("next", "Allocate the next cycle number for a prefix, atomically (CAS on <prefix>.cycle.current)", async invocation =>
+        {
+            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
+            var number = await store.NextCycleNumberAsync(invocation.Get(prefix)!, invocation.CancellationToken).ConfigureAwait(false);
+            invocation.Terminal.Data(number.ToString(CultureInfo.InvariantCulture));
+            return 0;
+        }, prefix);
+        var command = new Command("cycle", "Cycle numbers");
+        command.Subcommands.Add(next);
+        return command;
+    }
+
+    private Command Server()
+    {
+        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1", DefaultValueFactory = _ => 4222 };
+        var command = new Command("server", "The local JetStream nats-server under ~/.agent-os/nats (AGENT_OS_HOME relocates ~/.agent-os)");
+        command.Subcommands.Add(Define("start", "Start it, unless a server already answers", async invocation =>
+        {
+            var status = await LocalServer.StartAsync(invocation.Get(port), invocation.CancellationToken).ConfigureAwait(false);
+            invocation.Terminal.Info(status.Message);
+            invocation.Terminal.Data(status.Url);
+            return 0;
+        }, port));
+        command.Subcommands.Add(Define("stop", "Stop it", async invocation =>
+        {
+            invocation.Terminal.Data(await LocalServer.StopAsync(invocation.CancellationToken).ConfigureAwait(false));
+            return 0;
+        }));
+        command.Subcommands.Add(Define("status", "Whether it runs (exit 0) or not (exit 1)", async invocation =>
+        {
+            var status = await LocalServer.StatusAsync(invocation.Get(port), invocation.CancellationToken).ConfigureAwait(false);
+            invocation.Terminal.Data(status.Message);
+            return status.Running ? 0 : 1;
+        }, port));
+        return command;
+    }
+
+    private Command Demo()
+    {
+        var spec = new Option<string>("--spec") { Description = "Spec name of the demo cycle", DefaultValueFactory = _ => "peer-typed-demo" };
+        return Define("demo", "Run one whole PEER cycle (create, plan, execute, express, review, complete) and print its history", async invocation =>
+        {
+            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
+            await store.EnsureBucketAsync(invocation.CancellationToken).ConfigureAwait(false);
+            var prefix = "peer.spec." + invocation.Get(spec);
+            var number = await store.NextCycleNumberAsync(prefix, invocation.CancellationToken).ConfigureAwait(false);
+            var key = $"{prefix}.cycle.{number}";
+            var ct = invocation.CancellationToken;
+            DateTimeOffset Now() => FieldText.ParseDateTime("now");
+
+            await store.CreateAsync(key, NewCycle(key, "create-spec", invocation.Get(spec), "Show one PEER cycle end to end.", continuing: false), PeerCycleRoles.Orchestrator, ct).ConfigureAwait(false);
+            await store.UpdateAsync<PlannerView>(key, v => v
+                .WithPlan(p => p with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new PlanOutput { InstructionType = "spec-aware", Phases = ["preparation", "execution", "finalization"], SuccessCriteria = "Spec documentation created" } })
+                .WithMetadata(m => m with { Status = CycleStatus.Executing, CurrentPhase = PhaseName.Execute, UpdatedAt = Now() }), ct).ConfigureAwait(false);
+            await store.UpdateAsync<ExecutorView>(key, v => v
+                .WithExecute(e => e with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new ExecuteOutput { Progress = 100, FilesCreated = ["spec.md", "tasks.md"], FilesModified = ["roadmap.md"], Results = RawJson.Parse("{\"spec_created\":true}") } })
+                .WithMetadata(m => m with { Status = CycleStatus.Expressing, CurrentPhase = PhaseName.Express, UpdatedAt = Now() }), ct).ConfigureAwait(false);
+            await store.UpdateAsync<ExpressView>(key, v => v
+                .WithExpress(e => e with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new ExpressOutput { Summary = "Created the demo spec.", KeyAchievements = ["Spec written"], Deliverables = ["spec.md"], FormattedOutput = "## Demo\n\nDone." } })
+                .WithMetadata(m => m with { Status = CycleStatus.Reviewing, CurrentPhase = PhaseName.Review, UpdatedAt = Now() }), ct).ConfigureAwait(false);
+            await store.UpdateAsync<ReviewView>(key, v => v
+                .WithReview(r => r with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new ReviewOutput { QualityScore = 92, Strengths = ["Complete"], Recommendations = ["Ship it"] } })
+                .WithCycleSummary(_ => new CycleSummary { Success = true, Instruction = "create-spec", Summary = "Demo cycle completed.", Highlights = ["Validated", "Owned", "Compare-and-set"], Completion = 100 }), ct).ConfigureAwait(false);
+            await store.UpdateAsync<OrchestratorView>(key, v => v
+                .WithMetadata(m => m with { Status = CycleStatus.Completed, CompletedAt = Now(), UpdatedAt = Now() }), ct).ConfigureAwait(false);
+
+            invocation.Terminal.Success($"Demo cycle {key} completed; its history:");
+            var entries = new List<PeerRawEntry>();
+            await foreach (var entry in store.HistoryAsync(key, ct).ConfigureAwait(false)) entries.Add(entry);
+            var reports = Analyze(entries);
+            invocation.Terminal.Data(Table.Render(["REVISION", "OP", "SIZE", "SCHEMA", "CHANGED"], reports.Select(r => new[]
+            {
+                r.Entry.Revision.ToString(CultureInfo.InvariantCulture), r.Entry.Operation.ToString().ToLowerInvariant(),
+                r.Entry.Value.Length.ToString(CultureInfo.InvariantCulture), r.Validation.IsValid ? "valid" : "INVALID", string.Join(",", r.ChangedSections),
+            }).ToList()));
+            return 0;
+        }, spec);
+    }
+
+    private Command Doctor()
+    {
+        var key = KeyArgument();
+        var keyOption = KeyOption();
+        return Define("doctor", "Find the last schema-valid revision, explain every bad one after it, and print the restore command", async invocation =>
+        {
+            var resolved = ResolveKey(invocation, key, keyOption);
+            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
+            var entries = new List<PeerRawEntry>();
+            await foreach (var entry in store.HistoryAsync(resolved, invocation.CancellationToken).ConfigureAwait(false)) entries.Add(entry);
+            var reports = Analyze(entries);
+            var lastGood = reports.LastOrDefault(r => r.Validation.IsValid);
+            var latest = reports[^1];
+            var bad = reports.SkipWhile(r => r != lastGood).Skip(lastGood is null ? 0 : 1).Where(r => !r.Validation.IsValid).ToList();
+            var lines = new List<string>();
+            lines.Add(lastGood is null
+                ? $"{resolved}: no schema-valid revision in the bucket's history"
+                : $"{resolved}: last schema-valid revision is {lastGood.Entry.Revision} ({lastGood.Entry.Value.Length} bytes, {Timestamp.Format(lastGood.Entry.Created)})");
+            foreach (var report in bad)
+            {
+                var why = report.Entry.Operation != PeerOperation.Put ? report.Entry.Operation.ToString().ToLowerInvariant() + " marker"
+                    : report.JsonError ?? string.Join("; ", report.Validation.Violations.Take(3)) + (report.Validation.Violations.Count > 3 ? $" (and {report.Validation.Violations.Count - 3} more)" : string.Empty);
+                lines.Add($"revision {report.Entry.Revision}: {report.Entry.Value.Length} bytes: {why}");
+            }
+            var healthy = latest.Validation.IsValid;
+            if (!healthy && lastGood is not null) lines.Add($"restore with: PEER_ROLE=operator peer-typed restore {resolved} --revision {lastGood.Entry.Revision}");
+            if (healthy) lines.Add($"latest revision {latest.Entry.Revision} is schema-valid; nothing to do");
+            foreach (var line in lines) invocation.Terminal.Data(line);
+            if (!healthy) invocation.Terminal.Error($"{resolved}: latest revision {latest.Entry.Revision} is not schema-valid");
+            return healthy ? 0 : (int)PeerErrorKind.Invalid;
+        }, key, keyOption);
+    }
+
+    private Command Restore()
+    {
+        var key = KeyArgument();
+        var keyOption = KeyOption();
+        var revision = new Option<ulong>("--revision", "-r") { Description = "The revision whose exact bytes become the new latest", Required = true };
+        var force = new Option<bool>("--force") { Description = "Restore even a revision that is not schema-valid" };
+        return Define("restore", "Operator recovery: write the exact bytes of an earlier revision as a new revision, by CAS against the latest", async invocation =>
+        {
+            var resolved = ResolveKey(invocation, key, keyOption);
+            var role = RoleOrNull(invocation) ?? throw new PeerUsageException($"restore is for the {PeerCycle.Superuser} role: pass --as {PeerCycle.Superuser} or set PEER_ROLE={PeerCycle.Superuser}");
+            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
+            var result = await store.RestoreAsync(resolved, invocation.Get(revision), role, invocation.Get(force), invocation.CancellationToken).ConfigureAwait(false);
+            invocation.Terminal.Success($"Restored {resolved} to the content of revision {invocation.Get(revision)} as revision {result.Revision}");
+            if (invocation.JsonOutput) PrintWrite(invocation, result);
+            else invocation.Terminal.Ok();
+            return 0;
+        }, key, keyOption, revision, force);
+    }
+}

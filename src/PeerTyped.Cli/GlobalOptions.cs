@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Text.Json;
+using PeerTyped.Client;
+using PeerTyped.Contracts;
+
+namespace PeerTyped.Cli;
+
+/// <summary>
+/// Options every command shares, named and defaulted as the nats CLI does (NATS_URL, NATS_CREDS, --context …), so
+/// the environment agents already have just works. Precedence: flag, then environment, then the nats context, then default.
+/// </summary>
+internal sealed class GlobalOptions
+{
+    public Option<string?> Server { get; } = Env(new Option<string?>("--server", "-s") { Description = "NATS server URL(s), comma separated [NATS_URL] (default nats://127.0.0.1:4222)" }, "NATS_URL");
+    public Option<string?> Creds { get; } = Env(new Option<string?>("--creds") { Description = "NATS credentials file [NATS_CREDS]" }, "NATS_CREDS");
+    public Option<string?> User { get; } = Env(new Option<string?>("--user") { Description = "User name [NATS_USER]" }, "NATS_USER");
+    public Option<string?> Password { get; } = Env(new Option<string?>("--password") { Description = "Password [NATS_PASSWORD]" }, "NATS_PASSWORD");
+    public Option<string?> Token { get; } = Env(new Option<string?>("--token") { Description = "Authentication token [NATS_TOKEN]" }, "NATS_TOKEN");
+    public Option<string?> NKey { get; } = Env(new Option<string?>("--nkey") { Description = "NKey seed file [NATS_NKEY]" }, "NATS_NKEY");
+    public Option<string?> TlsCert { get; } = Env(new Option<string?>("--tlscert") { Description = "TLS client certificate [NATS_CERT]" }, "NATS_CERT");
+    public Option<string?> TlsKey { get; } = Env(new Option<string?>("--tlskey") { Description = "TLS client key [NATS_KEY]" }, "NATS_KEY");
+    public Option<string?> TlsCa { get; } = Env(new Option<string?>("--tlsca") { Description = "CA that signs the server certificate [NATS_CA]" }, "NATS_CA");
+    public Option<string?> Context { get; } = Env(new Option<string?>("--context") { Description = "A nats CLI context by name, from ~/.config/nats/context/ [NATS_CONTEXT]" }, "NATS_CONTEXT");
+    public Option<double> Timeout { get; } = new("--timeout") { Description = "Connect and request timeout in seconds [NATS_TIMEOUT]", DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("NATS_TIMEOUT")?.TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : 5, Recursive = true };
+    public Option<string> Bucket { get; } = new("--bucket") { Description = "KV bucket [PEER_BUCKET]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PEER_BUCKET") is { Length: > 0 } bucket ? bucket : PeerStoreOptions.DefaultBucket, Recursive = true };
+    public Option<string?> Role { get; } = Env(new Option<string?>("--as") { Description = "The role writing: " + string.Join(", ", PeerCycle.Roles) + " [PEER_ROLE]; unset: metadata plus at most one phase" }, "PEER_ROLE");
+    public Option<string> LogFormat { get; } = new Option<string>("--log-format") { Description = "Log lines on stderr as text or json", DefaultValueFactory = _ => "text", Recursive = true }.AcceptOnlyFromAmong("text", "json");
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Only errors on stderr", Recursive = true };
+    public Option<string> Output { get; } = new Option<string>("--output", "-o") { Description = "stdout format: text (documents are JSON either way) or json", DefaultValueFactory = _ => "text", Recursive = true }.AcceptOnlyFromAmong("text", "json");
+
+    public IEnumerable<Option> All => [Server, Creds, User, Password, Token, NKey, TlsCert, TlsKey, TlsCa, Context, Timeout, Bucket, Role, LogFormat, Quiet, Output];
+
+    private static Option<string?> Env(Option<string?> option, string variable)
+    {
+        option.Recursive = true;
+        option.DefaultValueFactory = _ => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
+        return option;
+    }
+
+    public bool JsonOutput(ParseResult parse) => parse.GetValue(Output) == "json";
+
+    public PeerStoreOptions StoreOptions(ParseResult parse) => new() { Bucket = parse.GetValue(Bucket)! };
+
+    public PeerConnectionOptions ConnectionOptions(ParseResult parse)
+    {
+        var context = NatsContext.Load(parse.GetValue(Context));
+        var timeout = TimeSpan.FromSeconds(parse.GetValue(Timeout));
+        var servers = parse.GetValue(Server) ?? context?.Url ?? "nats://127.0.0.1:4222";
+        return new PeerConnectionOptions
+        {
+            Servers = servers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            CredsFile = parse.GetValue(Creds) ?? context?.Creds,
+            User = parse.GetValue(User) ?? context?.User,
+            Password = parse.GetValue(Password) ?? context?.Password,
+            Token = parse.GetValue(Token) ?? context?.Token,
+            NKeyFile = parse.GetValue(NKey) ?? context?.NKey,
+            TlsCertFile = parse.GetValue(TlsCert) ?? context?.Cert,
+            TlsKeyFile = parse.GetValue(TlsKey) ?? context?.Key,
+            TlsCaFile = parse.GetValue(TlsCa) ?? context?.Ca,
+            ConnectTimeout = timeout,
+            RequestTimeout = timeout,
+        };
+    }
+}
+
+/// <summary>A nats CLI context (~/.config/nats/context/NAME.json): the same connection settings, stored by name.</summary>
+internal sealed record NatsContext(string? Url, string? Creds, string? User, string? Password, string? Token, string? NKey, string? Cert, string? Key, string? Ca)
+{
+    public static NatsContext? Load(string? name)
+    {
+        if (string.IsNullOrEmpty(name)) return null;
+        var home = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+        var path = Path.Combine(home, "nats", "context", name + ".json");
+        if (!File.Exists(path)) throw new PeerUsageException($"nats context '{name}' not found at {path}");
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            string? Get(string property) => document.RootElement.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : null;
+            return new NatsContext(Get("url"), Get("creds"), Get("user"), Get("password"), Get("token"), Get("nkey"), Get("cert"), Get("key"), Get("ca"));
+        }
+        catch (JsonException ex)
+        {
+            throw new PeerUsageException($"nats context '{name}' at {path} is not valid JSON: {ex.Message}");
+        }
+    }
+}
