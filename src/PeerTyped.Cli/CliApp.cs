@@ -60,7 +60,9 @@ internal static class CliApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !IsHelp(args))
         {
-            error.WriteLine("ERROR: " + parse.Errors[0].Message);
+            // "Required command was not provided" hides the real mistake when an unknown word was given.
+            var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            error.WriteLine("ERROR: " + first.Message);
             error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
             return (int)PeerErrorKind.Usage;
         }

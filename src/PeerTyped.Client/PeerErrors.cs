@@ -63,10 +63,13 @@ public sealed record OwnershipViolation(string Pointer, IReadOnlyList<string> Ow
     public override string ToString() => $"{Pointer} (owned by {string.Join(", ", Owners)})";
 }
 
-public sealed class PeerOwnershipException(string key, string role, IReadOnlyList<OwnershipViolation> violations)
-    : PeerStateException($"{key}: role '{role}' may not change {string.Join(", ", violations)}; nothing was written")
+public sealed class PeerOwnershipException(string key, string? role, IReadOnlyList<OwnershipViolation> violations)
+    : PeerStateException(role is null
+        ? $"{key}: with no role (PEER_ROLE unset) a write may change metadata and the sections of one role only; this one changes {string.Join(", ", violations)}; nothing was written"
+        : $"{key}: role '{role}' may not change {string.Join(", ", violations)}; nothing was written")
 {
-    public string Role { get; } = role;
+    /// <summary>The role that tried the write; null when none was given.</summary>
+    public string? Role { get; } = role;
 
     public IReadOnlyList<OwnershipViolation> Violations { get; } = violations;
 

@@ -444,7 +444,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             .ToList();
         if (owners.Count > 1)
         {
-            throw new PeerOwnershipException(key, "(unset; set PEER_ROLE)", owners.SelectMany(g => g).Select(c => new OwnershipViolation(c.Change.Pointer, c.Owners)).ToList());
+            throw new PeerOwnershipException(key, null, owners.SelectMany(g => g).OrderBy(c => c.Change.Pointer, StringComparer.Ordinal).Select(c => new OwnershipViolation(c.Change.Pointer, c.Owners)).ToList());
         }
     }
 

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace PeerTyped.Integration.Tests;
+
+internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public string[] ErrorLines => Stderr.Split('\n').Where(l => l.StartsWith("ERROR:", StringComparison.Ordinal)).ToArray();
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>Runs the built peer-typed and the wrapper scripts as processes, as agents do.</summary>
+internal sealed class CliRunner(NatsServer server)
+{
+    public static readonly string RepoRoot = FindRepoRoot();
+
+    /// <summary>PEER_TYPED_BIN when set (for example the NativeAOT build), else this build's apphost.</summary>
+    public static readonly string Binary = Environment.GetEnvironmentVariable("PEER_TYPED_BIN") is { Length: > 0 } bin
+        ? bin
+        : Path.Combine(RepoRoot, "src", "PeerTyped.Cli", "bin", Configuration, "net10.0", "peer-typed");
+
+    private static string Configuration => typeof(CliRunner).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
+    public string Home { get; } = Directory.CreateTempSubdirectory("peer-typed-home-").FullName;
+
+    public string Bucket { get; } = Docs.UniqueBucket();
+
+    public Task<CliResult> RunAsync(params string[] arguments) => RunAsync(arguments, null, null);
+
+    public Task<CliResult> RunAsync(string[] arguments, IDictionary<string, string?>? environment, string? stdin) =>
+        StartAsync(Binary, arguments, environment, stdin);
+
+    public Task<CliResult> ScriptAsync(string script, string[] arguments, IDictionary<string, string?>? environment = null, string? stdin = null) =>
+        StartAsync(Path.Combine(RepoRoot, "scripts", "peer", script), arguments, environment, stdin);
+
+    private async Task<CliResult> StartAsync(string file, string[] arguments, IDictionary<string, string?>? environment, string? stdin)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var name in new[] { "PEER_ROLE", "STATE_KEY", "NATS_CONTEXT", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN" }) start.Environment.Remove(name);
+        start.Environment["NATS_URL"] = server.Url;
+        start.Environment["PEER_BUCKET"] = Bucket;
+        start.Environment["AGENT_OS_HOME"] = Home;
+        start.Environment["PEER_TYPED_BIN"] = Binary;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "PeerTyped.sln"))) return directory.FullName;
+        }
+        throw new InvalidOperationException("PeerTyped.sln not found above " + AppContext.BaseDirectory);
+    }
+}
