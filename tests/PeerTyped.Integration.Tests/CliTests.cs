@@ -175,6 +175,57 @@ public class CliTests(NatsServerFixture nats) : IClassFixture<NatsServerFixture>
     }
 
     [Fact]
+    public async Task Watch_prints_the_current_revision_and_each_later_one_as_json_lines()
+    {
+        var cli = await ReadyAsync();
+        var start = new System.Diagnostics.ProcessStartInfo(CliRunner.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "--server", nats.Server.Url, "--bucket", cli.Bucket, "watch", Key }) start.ArgumentList.Add(argument);
+        using var watcher = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var first = JsonNode.Parse((await watcher.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)))!)!;
+            Assert.Equal("pending", first["value"]!["phases"]!["plan"]!["status"]!.GetValue<string>());
+            var set = await cli.RunAsync(["set", Key, "plan.status", "in_progress"], new Dictionary<string, string?> { ["PEER_ROLE"] = "planner" }, null);
+            Assert.Equal(0, set.ExitCode);
+            var second = JsonNode.Parse((await watcher.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)))!)!;
+            Assert.Equal(first["revision"]!.GetValue<ulong>() + 1, second["revision"]!.GetValue<ulong>());
+            Assert.Equal("in_progress", second["value"]!["phases"]!["plan"]!["status"]!.GetValue<string>());
+            Assert.True(second["schema_valid"]!.GetValue<bool>());
+        }
+        finally
+        {
+            watcher.Kill();
+            await watcher.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Server_start_status_and_stop_manage_a_local_jetstream_server()
+    {
+        var cli = new CliRunner(nats.Server);
+        var port = NatsServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var stopped = await cli.RunAsync("server", "status", "--port", port);
+        Assert.Equal(1, stopped.ExitCode);
+        var started = await cli.RunAsync("server", "start", "--port", port);
+        try
+        {
+            Assert.True(started.ExitCode == 0, started.ToString());
+            Assert.Equal($"nats://127.0.0.1:{port}\n", started.Stdout);
+            Assert.True(File.Exists(Path.Combine(cli.Home, "nats", "nats-server.pid")));
+            var status = await cli.RunAsync("server", "status", "--port", port);
+            Assert.Equal(0, status.ExitCode);
+            Assert.StartsWith("running: pid", status.Stdout, StringComparison.Ordinal);
+            Assert.Equal(0, (await cli.RunAsync("--server", $"nats://127.0.0.1:{port}", "bucket", "init")).ExitCode);
+        }
+        finally
+        {
+            var stop = await cli.RunAsync("server", "stop");
+            Assert.StartsWith("stopped nats-server", stop.Stdout, StringComparison.Ordinal);
+        }
+        Assert.Equal(1, (await cli.RunAsync("server", "status", "--port", port)).ExitCode);
+    }
+
+    [Fact]
     public async Task Doctor_and_restore_recover_a_corrupted_key()
     {
         var cli = await ReadyAsync();

@@ -149,6 +149,61 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
     }
 
     [Fact]
+    public async Task A_conflict_is_re_read_and_re_applied_then_reported_when_the_retries_run_out()
+    {
+        await using var store = await StoreFactory.OpenAsync(nats.Server, new PeerStoreOptions { Bucket = Docs.UniqueBucket(), MaxConflictRetries = 2 });
+        var bucket = store.Options.Bucket;
+        await store.CreateAsync(Key, Docs.New(Key));
+        var attempts = 0;
+        var racer = Docs.New(Key).AsPlanner().WithPlan(p => p.WithError("racer")).Document.ToUtf8Bytes();
+
+        // Every attempt races with a writer that lands between our read and our compare-and-set.
+        var error = await Assert.ThrowsAsync<PeerConflictException>(() => store.UpdateJsonAsync(Key, PeerCycleRoles.Planner, async (json, _) =>
+        {
+            attempts++;
+            await RawPublish.PutAsync(nats.Server, bucket, Key, racer);
+            return Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(json.Span).Replace("\"plan\":{\"status\":\"pending\"", "\"plan\":{\"status\":\"completed\"", StringComparison.Ordinal));
+        }));
+        Assert.Equal(3, attempts);
+        Assert.Equal(PeerErrorKind.Conflict, error.Kind);
+        Assert.Contains("revision conflict", error.Message, StringComparison.Ordinal);
+        Assert.Equal(PhaseStatus.Pending, (await store.ReadAsync(Key)).Document.Phases.Plan.Status);
+
+        // One lost race is absorbed: the change is re-applied to the newer revision, and the racer's change is kept.
+        var raced = false;
+        var result = await store.UpdateAsync<PlannerView>(Key, view =>
+        {
+            if (!raced)
+            {
+                raced = true;
+                RawPublish.PutAsync(nats.Server, bucket, Key, Docs.New(Key).AsPlanner().WithPlan(p => p.WithError("second racer")).Document.ToUtf8Bytes()).GetAwaiter().GetResult();
+            }
+            return view.WithPlan(p => p.WithStatus(PhaseStatus.Completed));
+        });
+        Assert.Equal(2, result.Attempts);
+        var document = (await store.ReadAsync(Key)).Document;
+        Assert.Equal(PhaseStatus.Completed, document.Phases.Plan.Status);
+        Assert.Equal("second racer", document.Phases.Plan.Error);
+    }
+
+    [Fact]
+    public async Task AddPeerTyped_registers_a_store_that_connects_on_first_use()
+    {
+        var bucket = Docs.UniqueBucket();
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection()
+            .AddPeerTyped(o =>
+            {
+                o.Connection = new PeerConnectionOptions { Servers = [nats.Server.Url] };
+                o.Store = new PeerStoreOptions { Bucket = bucket };
+            });
+        await using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        var peer = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<PeerStateStoreProvider>(provider);
+        var store = await peer.GetAsync();
+        Assert.Same(store, await peer.GetAsync());
+        Assert.Equal(bucket, (await store.EnsureBucketAsync()).Bucket);
+    }
+
+    [Fact]
     public async Task Unknown_output_fields_survive_an_update_by_another_role()
     {
         await using var store = await StoreFactory.OpenAsync(nats.Server);
