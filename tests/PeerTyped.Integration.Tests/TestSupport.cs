@@ -13,34 +13,11 @@ internal static class Docs
     public static byte[] Large() => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", LargeKey + ".json"));
 
     /// <summary>A new cycle document for <paramref name="key"/>, every phase pending.</summary>
-    public static PeerCycle New(string key)
-    {
-        var (prefix, number) = PeerKey.Parse(key);
-        var now = new DateTimeOffset(2025, 8, 6, 9, 12, 44, TimeSpan.Zero);
-        return new PeerCycle
+    public static PeerCycle New(string key) =>
+        PeerCycles.New(key, "create-spec", spec: null, "Write the spec.", now: new DateTimeOffset(2025, 8, 6, 9, 12, 44, TimeSpan.Zero)) with
         {
-            Version = 1,
-            CycleId = key,
-            Metadata = new Metadata
-            {
-                InstructionName = "create-spec",
-                KeyPrefix = prefix,
-                CycleNumber = number,
-                CreatedAt = now,
-                UpdatedAt = now,
-                Status = CycleStatus.Initialized,
-                CurrentPhase = PhaseName.Plan,
-            },
             Context = new Context { PeerMode = PeerMode.New, SpecAware = true, UserRequirements = "Write the spec." },
-            Phases = new Phases
-            {
-                Plan = new PlanPhase { Status = PhaseStatus.Pending },
-                Execute = new ExecutePhase { Status = PhaseStatus.Pending },
-                Express = new ExpressPhase { Status = PhaseStatus.Pending },
-                Review = new ReviewPhase { Status = PhaseStatus.Pending },
-            },
         };
-    }
 
     private static int s_bucket;
 

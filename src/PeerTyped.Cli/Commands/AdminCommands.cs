@@ -132,7 +132,7 @@ internal sealed partial class CommandFactory
             var ct = invocation.CancellationToken;
             DateTimeOffset Now() => FieldText.ParseDateTime("now");
 
-            await store.CreateAsync(key, NewCycle(key, "create-spec", invocation.Get(spec), "Show one PEER cycle end to end.", continuing: false), PeerCycleRoles.Orchestrator, ct).ConfigureAwait(false);
+            await store.CreateAsync(key, PeerCycles.New(key, "create-spec", invocation.Get(spec), "Show one PEER cycle end to end."), PeerCycleRoles.Orchestrator, ct).ConfigureAwait(false);
             await store.UpdateAsync<PlannerView>(key, v => v
                 .WithPlan(p => p with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new PlanOutput { InstructionType = "spec-aware", Phases = ["preparation", "execution", "finalization"], SuccessCriteria = "Spec documentation created" } })
                 .WithMetadata(m => m with { Status = CycleStatus.Executing, CurrentPhase = PhaseName.Execute, UpdatedAt = Now() }), ct).ConfigureAwait(false);
@@ -149,9 +149,7 @@ internal sealed partial class CommandFactory
                 .WithMetadata(m => m with { Status = CycleStatus.Completed, CompletedAt = Now(), UpdatedAt = Now() }), ct).ConfigureAwait(false);
 
             invocation.Terminal.Success($"Demo cycle {key} completed; its history:");
-            var entries = new List<PeerRawEntry>();
-            await foreach (var entry in store.HistoryAsync(key, ct).ConfigureAwait(false)) entries.Add(entry);
-            var reports = Analyze(entries);
+            var reports = await HistoryReportsAsync(store, key, ct).ConfigureAwait(false);
             invocation.Terminal.Data(Table.Render(["REVISION", "OP", "SIZE", "SCHEMA", "CHANGED"], reports.Select(r => new[]
             {
                 r.Entry.Revision.ToString(CultureInfo.InvariantCulture), r.Entry.Operation.ToString().ToLowerInvariant(),
@@ -169,9 +167,7 @@ internal sealed partial class CommandFactory
         {
             var resolved = ResolveKey(invocation, key, keyOption);
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
-            var entries = new List<PeerRawEntry>();
-            await foreach (var entry in store.HistoryAsync(resolved, invocation.CancellationToken).ConfigureAwait(false)) entries.Add(entry);
-            var reports = Analyze(entries);
+            var reports = await HistoryReportsAsync(store, resolved, invocation.CancellationToken).ConfigureAwait(false);
             var lastGood = reports.LastOrDefault(r => r.Validation.IsValid);
             var latest = reports[^1];
             var bad = reports.SkipWhile(r => r != lastGood).Skip(lastGood is null ? 0 : 1).Where(r => !r.Validation.IsValid).ToList();

@@ -76,7 +76,7 @@ internal sealed partial class CommandFactory
             else
             {
                 var name = invocation.Get(instruction) ?? throw new PeerUsageException("create needs a document (FILE or -) or --instruction to build a fresh cycle");
-                json = NewCycle(resolved, name, invocation.Get(spec), invocation.Get(requirements) ?? string.Empty, invocation.Get(mode) == "continue").ToUtf8Bytes();
+                json = PeerCycles.New(resolved, name, invocation.Get(spec), invocation.Get(requirements) ?? string.Empty, invocation.Get(mode) == "continue").ToUtf8Bytes();
             }
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var result = await store.CreateJsonAsync(resolved, json, RoleOrNull(invocation), invocation.CancellationToken).ConfigureAwait(false);
@@ -88,37 +88,6 @@ internal sealed partial class CommandFactory
             }
             return 0;
         }, key, file, keyOption, instruction, spec, requirements, mode);
-    }
-
-    /// <summary>A fresh cycle: every phase pending, cycle number and prefix taken from the key.</summary>
-    internal static PeerCycle NewCycle(string key, string instruction, string? spec, string requirements, bool continuing)
-    {
-        var (prefix, number) = PeerKey.Parse(key);
-        var now = FieldText.ParseDateTime("now");
-        return new PeerCycle
-        {
-            Version = 1,
-            CycleId = key,
-            Metadata = new Metadata
-            {
-                InstructionName = instruction,
-                SpecName = spec,
-                KeyPrefix = prefix,
-                CycleNumber = number,
-                CreatedAt = now,
-                UpdatedAt = now,
-                Status = CycleStatus.Initialized,
-                CurrentPhase = PhaseName.Plan,
-            },
-            Context = new Context { PeerMode = continuing ? PeerMode.Continue : PeerMode.New, SpecAware = spec is not null, UserRequirements = requirements },
-            Phases = new Phases
-            {
-                Plan = new PlanPhase { Status = PhaseStatus.Pending },
-                Execute = new ExecutePhase { Status = PhaseStatus.Pending },
-                Express = new ExpressPhase { Status = PhaseStatus.Pending },
-                Review = new ReviewPhase { Status = PhaseStatus.Pending },
-            },
-        };
     }
 
     private Command Set()

@@ -13,6 +13,13 @@ internal sealed partial class CommandFactory
     /// <summary>One revision as an operator sees it.</summary>
     private sealed record RevisionReport(PeerRawEntry Entry, bool JsonValid, ValidationResult Validation, IReadOnlyList<string> ChangedSections, string? JsonError);
 
+    private static async Task<List<RevisionReport>> HistoryReportsAsync(PeerStateStore store, string key, CancellationToken cancellationToken)
+    {
+        var entries = new List<PeerRawEntry>();
+        await foreach (var entry in store.HistoryAsync(key, cancellationToken).ConfigureAwait(false)) entries.Add(entry);
+        return Analyze(entries);
+    }
+
     private static List<RevisionReport> Analyze(IReadOnlyList<PeerRawEntry> entries)
     {
         var reports = new List<RevisionReport>();
@@ -64,9 +71,7 @@ internal sealed partial class CommandFactory
         {
             var resolved = ResolveKey(invocation, key, keyOption);
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
-            var entries = new List<PeerRawEntry>();
-            await foreach (var entry in store.HistoryAsync(resolved, invocation.CancellationToken).ConfigureAwait(false)) entries.Add(entry);
-            var reports = Analyze(entries);
+            var reports = await HistoryReportsAsync(store, resolved, invocation.CancellationToken).ConfigureAwait(false);
             if (invocation.JsonOutput)
             {
                 invocation.Terminal.Data(Json.Array(reports, (w, r) =>
