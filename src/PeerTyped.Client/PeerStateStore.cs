@@ -251,7 +251,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);
         try
         {
-            var revision = await Nats(() => store.CreateAsync(key, bytes, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var revision = await Nats(() => store.CreateAsync(key, bytes, Raw, cancellationToken), cancellationToken, key).ConfigureAwait(false);
             LogWritten(key, revision);
             return new PeerWriteResult(key, revision, true, [new JsonChange(string.Empty, null, Encoding.UTF8.GetString(bytes))], 1);
         }
@@ -313,7 +313,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             LogWrite(key, entry.Revision, next, changes);
             try
             {
-                var revision = await Nats(() => store.UpdateAsync(key, next, entry.Revision, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
+                var revision = await Nats(() => store.UpdateAsync(key, next, entry.Revision, Raw, cancellationToken), cancellationToken, key).ConfigureAwait(false);
                 LogWritten(key, revision);
                 return new PeerWriteResult(key, revision, true, changes, attempt);
             }
@@ -354,7 +354,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         LogWrite(key, latest.Revision, bytes, [new JsonChange(string.Empty, $"(revision {latest.Revision})", $"(revision {revision})")]);
         try
         {
-            var written = await Nats(() => store.UpdateAsync(key, bytes, latest.Revision, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var written = await Nats(() => store.UpdateAsync(key, bytes, latest.Revision, Raw, cancellationToken), cancellationToken, key).ConfigureAwait(false);
             LogWritten(key, written);
             return new PeerWriteResult(key, written, true, [], 1);
         }
@@ -471,7 +471,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     }
 
     /// <summary>Maps transport failures to one clear, credential-free error.</summary>
-    private async ValueTask<T> Nats<T>(Func<ValueTask<T>> call, CancellationToken cancellationToken)
+    private async ValueTask<T> Nats<T>(Func<ValueTask<T>> call, CancellationToken cancellationToken, string? key = null)
     {
         try
         {
@@ -491,7 +491,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         }
         catch (NatsJSApiException ex) when (ex.Error.ErrCode == 10054 || ex.Error.Description?.Contains("maximum message size", StringComparison.OrdinalIgnoreCase) == true)
         {
-            throw new PeerValidationException("(write)", [new Violation(string.Empty, "maxValueSize", "the server rejected the document: " + ex.Error.Description)]);
+            throw new PeerValidationException(key ?? Options.Bucket, [new Violation(string.Empty, "maxValueSize", "the server rejected the document as over the bucket's max value size: " + ex.Error.Description)]);
         }
         catch (NatsException ex) when (ex is not NatsKVException and not NatsJSApiException and not NatsJSException)
         {

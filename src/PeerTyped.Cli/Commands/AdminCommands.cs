@@ -102,22 +102,30 @@ internal sealed partial class CommandFactory
         {
             var status = await LocalServer.StartAsync(invocation.Get(port), invocation.CancellationToken).ConfigureAwait(false);
             invocation.Terminal.Info(status.Message);
-            invocation.Terminal.Data(status.Url);
+            invocation.Terminal.Data(invocation.JsonOutput ? ServerJson(status) : status.Url);
             return 0;
         }, port));
         command.Subcommands.Add(Define("stop", "Stop it", async invocation =>
         {
-            invocation.Terminal.Data(await LocalServer.StopAsync(invocation.CancellationToken).ConfigureAwait(false));
+            var message = await LocalServer.StopAsync(invocation.CancellationToken).ConfigureAwait(false);
+            invocation.Terminal.Data(invocation.JsonOutput ? Json.Object(w => w.WriteString("message", message)) : message);
             return 0;
         }));
         command.Subcommands.Add(Define("status", "Whether it runs (exit 0) or not (exit 1)", async invocation =>
         {
             var status = await LocalServer.StatusAsync(invocation.Get(port), invocation.CancellationToken).ConfigureAwait(false);
-            invocation.Terminal.Data(status.Message);
+            invocation.Terminal.Data(invocation.JsonOutput ? ServerJson(status) : status.Message);
             return status.Running ? 0 : 1;
         }, port));
         return command;
     }
+
+    private static string ServerJson(LocalServer.Status status) => Json.Object(w =>
+    {
+        w.WriteBoolean("running", status.Running);
+        w.WriteString("url", status.Url);
+        w.WriteString("message", status.Message);
+    });
 
     private Command Demo()
     {
@@ -150,6 +158,11 @@ internal sealed partial class CommandFactory
 
             invocation.Terminal.Success($"Demo cycle {key} completed; its history:");
             var reports = await HistoryReportsAsync(store, key, ct).ConfigureAwait(false);
+            if (invocation.JsonOutput)
+            {
+                PrintHistoryJson(invocation, reports);
+                return 0;
+            }
             invocation.Terminal.Data(Table.Render(["REVISION", "OP", "SIZE", "SCHEMA", "CHANGED"], reports.Select(r => new[]
             {
                 r.Entry.Revision.ToString(CultureInfo.InvariantCulture), r.Entry.Operation.ToString().ToLowerInvariant(),
@@ -171,24 +184,49 @@ internal sealed partial class CommandFactory
             var lastGood = reports.LastOrDefault(r => r.Validation.IsValid);
             var latest = reports[^1];
             var bad = reports.SkipWhile(r => r != lastGood).Skip(lastGood is null ? 0 : 1).Where(r => !r.Validation.IsValid).ToList();
+            var healthy = latest.Validation.IsValid;
+            var restore = !healthy && lastGood is not null ? $"PEER_ROLE=operator peer-typed restore {resolved} --revision {lastGood.Entry.Revision}" : null;
+            if (invocation.JsonOutput)
+            {
+                invocation.Terminal.Data(Json.Object(w =>
+                {
+                    w.WriteString("key", resolved);
+                    w.WriteBoolean("healthy", healthy);
+                    w.WriteNumber("latest_revision", latest.Entry.Revision);
+                    if (lastGood is null) w.WriteNull("last_valid_revision");
+                    else w.WriteNumber("last_valid_revision", lastGood.Entry.Revision);
+                    w.WriteStartArray("bad_revisions");
+                    foreach (var report in bad)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("revision", report.Entry.Revision);
+                        w.WriteNumber("size", report.Entry.Value.Length);
+                        w.WriteString("problem", Problem(report));
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    if (restore is null) w.WriteNull("restore_command");
+                    else w.WriteString("restore_command", restore);
+                }, indented: true));
+                if (!healthy) invocation.Terminal.Error($"{resolved}: latest revision {latest.Entry.Revision} is not schema-valid");
+                return healthy ? 0 : (int)PeerErrorKind.Invalid;
+            }
             var lines = new List<string>();
             lines.Add(lastGood is null
                 ? $"{resolved}: no schema-valid revision in the bucket's history"
                 : $"{resolved}: last schema-valid revision is {lastGood.Entry.Revision} ({lastGood.Entry.Value.Length} bytes, {Timestamp.Format(lastGood.Entry.Created)})");
-            foreach (var report in bad)
-            {
-                var why = report.Entry.Operation != PeerOperation.Put ? report.Entry.Operation.ToString().ToLowerInvariant() + " marker"
-                    : report.JsonError ?? string.Join("; ", report.Validation.Violations.Take(3)) + (report.Validation.Violations.Count > 3 ? $" (and {report.Validation.Violations.Count - 3} more)" : string.Empty);
-                lines.Add($"revision {report.Entry.Revision}: {report.Entry.Value.Length} bytes: {why}");
-            }
-            var healthy = latest.Validation.IsValid;
-            if (!healthy && lastGood is not null) lines.Add($"restore with: PEER_ROLE=operator peer-typed restore {resolved} --revision {lastGood.Entry.Revision}");
+            foreach (var report in bad) lines.Add($"revision {report.Entry.Revision}: {report.Entry.Value.Length} bytes: {Problem(report)}");
+            if (restore is not null) lines.Add("restore with: " + restore);
             if (healthy) lines.Add($"latest revision {latest.Entry.Revision} is schema-valid; nothing to do");
             foreach (var line in lines) invocation.Terminal.Data(line);
             if (!healthy) invocation.Terminal.Error($"{resolved}: latest revision {latest.Entry.Revision} is not schema-valid");
             return healthy ? 0 : (int)PeerErrorKind.Invalid;
         }, key, keyOption);
     }
+
+    private static string Problem(RevisionReport report) =>
+        report.Entry.Operation != PeerOperation.Put ? report.Entry.Operation.ToString().ToLowerInvariant() + " marker"
+        : report.JsonError ?? string.Join("; ", report.Validation.Violations.Take(3)) + (report.Validation.Violations.Count > 3 ? $" (and {report.Validation.Violations.Count - 3} more)" : string.Empty);
 
     private Command Restore()
     {

@@ -74,18 +74,7 @@ internal sealed partial class CommandFactory
             var reports = await HistoryReportsAsync(store, resolved, invocation.CancellationToken).ConfigureAwait(false);
             if (invocation.JsonOutput)
             {
-                invocation.Terminal.Data(Json.Array(reports, (w, r) =>
-                {
-                    w.WriteNumber("revision", r.Entry.Revision);
-                    w.WriteString("created", Timestamp.Format(r.Entry.Created));
-                    w.WriteString("operation", r.Entry.Operation.ToString().ToLowerInvariant());
-                    w.WriteNumber("size", r.Entry.Value.Length);
-                    w.WriteBoolean("json_valid", r.JsonValid);
-                    w.WriteBoolean("schema_valid", r.Validation.IsValid);
-                    w.WriteStartArray("changed");
-                    foreach (var section in r.ChangedSections) w.WriteStringValue(section);
-                    w.WriteEndArray();
-                }));
+                PrintHistoryJson(invocation, reports);
                 return 0;
             }
             invocation.Terminal.Data(Table.Render(["REVISION", "CREATED", "OP", "SIZE", "JSON", "SCHEMA", "CHANGED"], reports.Select(r => new[]
@@ -101,6 +90,20 @@ internal sealed partial class CommandFactory
             return 0;
         }, key, keyOption);
     }
+
+    private static void PrintHistoryJson(Invocation invocation, IReadOnlyList<RevisionReport> reports) =>
+        invocation.Terminal.Data(Json.Array(reports, (w, r) =>
+        {
+            w.WriteNumber("revision", r.Entry.Revision);
+            w.WriteString("created", Timestamp.Format(r.Entry.Created));
+            w.WriteString("operation", r.Entry.Operation.ToString().ToLowerInvariant());
+            w.WriteNumber("size", r.Entry.Value.Length);
+            w.WriteBoolean("json_valid", r.JsonValid);
+            w.WriteBoolean("schema_valid", r.Validation.IsValid);
+            w.WriteStartArray("changed");
+            foreach (var section in r.ChangedSections) w.WriteStringValue(section);
+            w.WriteEndArray();
+        }));
 
     private Command Diff()
     {
