@@ -4,7 +4,7 @@ using System.Text;
 
 namespace PeerTyped.Integration.Tests;
 
-internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 {
     public string[] ErrorLines => Stderr.Split('\n').Where(l => l.StartsWith("ERROR:", StringComparison.Ordinal)).ToArray();
 
@@ -12,7 +12,7 @@ internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 }
 
 /// <summary>Runs the built peer-typed and the wrapper scripts as processes, as agents do.</summary>
-internal sealed class CliRunner(NatsServer server)
+public sealed class CliRunner(NatsServer server)
 {
     public static readonly string RepoRoot = FindRepoRoot();
 

@@ -170,11 +170,12 @@ internal sealed partial class CommandFactory
         {
             var resolved = ResolveKey(invocation, key, keyOption);
             var text = invocation.Get(merge)!;
-            var patchText = text.StartsWith('@') ? await File.ReadAllTextAsync(text[1..], invocation.CancellationToken).ConfigureAwait(false) : text;
+            // Bytes, not text: reading a file as a string would quietly turn invalid UTF-8 into U+FFFD.
+            var patchBytes = text.StartsWith('@') ? await File.ReadAllBytesAsync(text[1..], invocation.CancellationToken).ConfigureAwait(false) : Encoding.UTF8.GetBytes(text);
             JsonNode? patch;
             try
             {
-                patch = JsonNode.Parse(patchText);
+                patch = JsonNode.Parse(patchBytes);
             }
             catch (JsonException ex)
             {
