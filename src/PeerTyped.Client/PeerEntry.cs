@@ -19,5 +19,5 @@ public enum PeerOperation
 /// <summary>The outcome of a write: the revision now current, what changed, and how many attempts it took.</summary>
 public sealed record PeerWriteResult(string Key, ulong Revision, bool Changed, IReadOnlyList<JsonChange> Changes, int Attempts);
 
-/// <summary>The bucket's settings as the server reports them.</summary>
-public sealed record PeerBucketInfo(string Bucket, long History, int Replicas, string Storage, long MaxValueSize, ulong Values, ulong Bytes, bool IsCluster);
+/// <summary>The bucket's settings as the server reports them; <c>Leader</c> is the server leading its stream on a cluster.</summary>
+public sealed record PeerBucketInfo(string Bucket, long History, int Replicas, string Storage, long MaxValueSize, ulong Values, ulong Bytes, bool IsCluster, string? Leader = null);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 using NATS.Client.KeyValueStore;
 using PeerTyped.Contracts;
 using PeerTyped.Runtime;
@@ -26,6 +27,8 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     private readonly string _servers;
     private readonly string[] _secrets;
     private INatsKVStore? _store;
+    private INatsJSStream? _stream;
+    private bool _serializeOnStream;
 
     /// <summary>Uses an existing connection (for hosts that share one); the caller keeps ownership of it.</summary>
     public PeerStateStore(INatsConnection connection, PeerStoreOptions? options = null, ILogger? logger = null)
@@ -133,7 +136,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             var status = await Nats(() => store.GetStatusAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
             var config = status.Info.Config;
             return new PeerBucketInfo(Options.Bucket, config.MaxMsgsPerSubject, config.NumReplicas, config.Storage.ToString().ToLowerInvariant(),
-                config.MaxMsgSize, (ulong)status.Info.State.Messages, (ulong)status.Info.State.Bytes, status.Info.Cluster?.Name is not null);
+                config.MaxMsgSize, (ulong)status.Info.State.Messages, (ulong)status.Info.State.Bytes, status.Info.Cluster?.Name is not null, status.Info.Cluster?.Leader);
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)
         {
@@ -143,10 +146,13 @@ public sealed partial class PeerStateStore : IAsyncDisposable
 
     private async ValueTask<INatsKVStore> StoreAsync(CancellationToken cancellationToken)
     {
-        if (_store is not null) return _store;
+        if (_store is not null && _stream is not null) return _store;
         try
         {
-            return _store = await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
+            _store = await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
+            _stream = await Nats(() => _kv.JetStreamContext.GetStreamAsync("KV_" + Options.Bucket, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+            _serializeOnStream = Options.CasMode == PeerCasMode.Stream || (Options.CasMode == PeerCasMode.Auto && _stream.Info.Config.NumReplicas > 1);
+            return _store;
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)
         {
@@ -169,9 +175,12 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     {
         PeerKey.CheckNatsKey(key);
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        if (_serializeOnStream) return await ReadFromLeaderAsync(key, revision, cancellationToken).ConfigureAwait(false);
         try
         {
             var entry = await Nats(() => store.GetEntryAsync(key, revision, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
+            // Asked for a revision the bucket's history no longer holds, the server answers with a later one.
+            if (revision != 0 && entry.Revision != revision) throw new PeerNotFoundException($"{key}: revision {revision} not found (no longer in the bucket's history of {Options.History} revisions per key?)");
             return ToRaw(entry);
         }
         catch (NatsKVKeyDeletedException)
@@ -188,16 +197,52 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads through the stream leader. A KV get may be answered by any replica, and a replica may lag; the writes of a
+    /// replicated bucket are serialized on the leader's stream sequence, so the document they start from must be the leader's.
+    /// </summary>
+    private async Task<PeerRawEntry> ReadFromLeaderAsync(string key, ulong revision, CancellationToken cancellationToken)
+    {
+        var request = revision == 0
+            ? new StreamMsgGetRequest { LastBySubj = $"$KV.{Options.Bucket}.{key}" }
+            : new StreamMsgGetRequest { Seq = revision };
+        var response = await Nats(async () =>
+        {
+            try
+            {
+                return await _kv.JetStreamContext.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>(
+                    $"{_kv.JetStreamContext.Opts.Prefix}.STREAM.MSG.GET.KV_{Options.Bucket}", request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+            {
+                return null;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        var message = response?.Message;
+        if (message is null || message.Subject != $"$KV.{Options.Bucket}.{key}")
+        {
+            throw new PeerNotFoundException(revision == 0 ? $"{key}: not found in bucket {Options.Bucket}" : $"{key}: revision {revision} not found");
+        }
+        var operation = PeerOperation.Put;
+        var headers = message.Hdrs is { Length: > 0 } raw ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(raw)) : string.Empty;
+        if (headers.Contains("KV-Operation: DEL", StringComparison.Ordinal)) operation = PeerOperation.Delete;
+        else if (headers.Contains("KV-Operation: PURGE", StringComparison.Ordinal)) operation = PeerOperation.Purge;
+        if (revision == 0 && operation != PeerOperation.Put) throw new PeerNotFoundException($"{key}: not found (the key was deleted)");
+        return new PeerRawEntry(key, message.Seq, message.Time, operation, message.Data.ToArray());
+    }
+
     /// <summary>Every revision of <paramref name="key"/> still in the bucket's history, oldest first.</summary>
     public async IAsyncEnumerable<PeerRawEntry> HistoryAsync(string key, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         PeerKey.CheckNatsKey(key);
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
         var any = false;
-        await foreach (var entry in store.HistoryAsync(key, Raw, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await using var entries = store.HistoryAsync(key, Raw, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // MoveNextAsync goes through the same error mapping as every other call; yield cannot sit inside that try.
+        while (await Nats(() => entries.MoveNextAsync(), cancellationToken).ConfigureAwait(false))
         {
             any = true;
-            yield return ToRaw(entry);
+            yield return ToRaw(entries.Current);
         }
         if (!any) throw new PeerNotFoundException($"{key}: not found in bucket {Options.Bucket}");
     }
@@ -295,8 +340,15 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         ulong lastRevision = 0;
         for (var attempt = 1; ; attempt++)
         {
+            ulong streamSequence = 0;
+            if (_serializeOnStream)
+            {
+                await Nats(async () => { await _stream!.RefreshAsync(cancellationToken).ConfigureAwait(false); return 0; }, cancellationToken).ConfigureAwait(false);
+                streamSequence = _stream!.Info.State.LastSeq;
+            }
             var entry = await ReadRawAsync(key, 0, cancellationToken).ConfigureAwait(false);
             lastRevision = entry.Revision;
+            if (_serializeOnStream && entry.Revision > streamSequence) continue;
             var current = Load(entry);
             var proposed = await compute(current, cancellationToken).ConfigureAwait(false);
             var next = Normalize(key, proposed, "the changed document");
@@ -313,7 +365,9 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             LogWrite(key, entry.Revision, next, changes);
             try
             {
-                var revision = await Nats(() => store.UpdateAsync(key, next, entry.Revision, Raw, cancellationToken), cancellationToken, key).ConfigureAwait(false);
+                var revision = _serializeOnStream
+                    ? await PublishOnStreamSequenceAsync(key, next, streamSequence, cancellationToken).ConfigureAwait(false)
+                    : await Nats(() => store.UpdateAsync(key, next, entry.Revision, Raw, cancellationToken), cancellationToken, key).ConfigureAwait(false);
                 LogWritten(key, revision);
                 return new PeerWriteResult(key, revision, true, changes, attempt);
             }
@@ -362,6 +416,19 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         {
             throw new PeerConflictException(key, 1, latest.Revision);
         }
+    }
+
+    /// <summary>
+    /// Compare-and-set on the whole stream: the write is stored only if nothing was written to the bucket since
+    /// <paramref name="streamSequence"/>. Used where the per-key check is not serialized by the cluster.
+    /// </summary>
+    private async Task<ulong> PublishOnStreamSequenceAsync(string key, byte[] value, ulong streamSequence, CancellationToken cancellationToken)
+    {
+        var ack = await Nats(() => _kv.JetStreamContext.PublishAsync($"$KV.{Options.Bucket}.{key}", value, Raw,
+            new NatsJSPubOpts { ExpectedLastSequence = streamSequence, ExpectedStream = "KV_" + Options.Bucket }, cancellationToken: cancellationToken), cancellationToken, key).ConfigureAwait(false);
+        if (ack.Error is { ErrCode: 10071 } wrongSequence) throw new NatsKVWrongLastRevisionException(wrongSequence);
+        if (ack.Error is { } error) throw new PeerUnavailableException($"{key}: the server refused the write: {error.Description}");
+        return ack.Seq;
     }
 
     /// <summary>Atomically allocates the next cycle number for <paramref name="prefix"/> (CAS on <c>&lt;prefix&gt;.cycle.current</c>).</summary>

@@ -71,6 +71,24 @@ public sealed record PeerStoreOptions
     /// <summary>How many times a write re-reads and re-applies after a revision conflict before it gives up.</summary>
     public int MaxConflictRetries { get; init; } = 10;
 
+    /// <summary>
+    /// How compare-and-set is enforced. Per-key CAS (<c>Nats-Expected-Last-Subject-Sequence</c>) is only a pre-check on
+    /// clustered streams in nats-server before 2.9.21 (nats-io/nats-server#4320), so concurrent writers can both win;
+    /// <see cref="PeerCasMode.Auto"/> therefore serializes writes to a replicated bucket on the stream's last sequence.
+    /// </summary>
+    public PeerCasMode CasMode { get; init; } = PeerCasMode.Auto;
+
     /// <summary>First back-off after a conflict; it doubles per attempt (capped at 64×), with full jitter.</summary>
     public TimeSpan ConflictBackoff { get; init; } = TimeSpan.FromMilliseconds(2);
+}
+
+/// <summary>What a write's compare-and-set is checked against.</summary>
+public enum PeerCasMode
+{
+    /// <summary>Per key on a single-replica bucket; on the whole stream for a replicated one.</summary>
+    Auto,
+    /// <summary>The key's last revision (KV update): concurrent writers to other keys never conflict.</summary>
+    PerKey,
+    /// <summary>The stream's last sequence: any concurrent write to the bucket conflicts and is retried.</summary>
+    Stream,
 }

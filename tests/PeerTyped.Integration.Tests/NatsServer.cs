@@ -63,6 +63,13 @@ public sealed class NatsServer : IAsyncDisposable
         return new NatsServer(process, chosenPort, store);
     }
 
+    /// <summary>Stops the server abruptly (SIGKILL), keeping its store.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     /// <summary>Stops the server abruptly (SIGKILL), keeping its store, and starts it again on the same port.</summary>
     public async Task<NatsServer> RestartAsync()
     {
