@@ -52,7 +52,8 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     /// <summary>Connects to NATS; an unreachable server is one <see cref="PeerUnavailableException"/> naming the URL.</summary>
     public static async Task<PeerStateStore> ConnectAsync(PeerConnectionOptions connection, PeerStoreOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        var secrets = new[] { connection.Password, connection.Token }.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray();
+        (string PublicKey, string Seed)? nkey = connection.NKeyFile is null ? null : ReadNKey(connection.NKeyFile);
+        var secrets = new[] { connection.Password, connection.Token, nkey?.Seed }.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray();
         var opts = NatsOpts.Default with
         {
             Url = string.Join(",", connection.Servers),
@@ -66,7 +67,8 @@ public sealed partial class PeerStateStore : IAsyncDisposable
                 Username = connection.User,
                 Password = connection.Password,
                 Token = connection.Token,
-                NKeyFile = connection.NKeyFile,
+                NKey = nkey?.PublicKey,
+                Seed = nkey?.Seed,
             },
             TlsOpts = connection.TlsCaFile is null && connection.TlsCertFile is null
                 ? NatsTlsOpts.Default
@@ -84,6 +86,34 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             throw new PeerUnavailableException($"cannot reach NATS at {connection.DisplayServers}: {Redact(Innermost(ex).Message, secrets)}");
         }
         return new PeerStateStore(nats, ownsConnection: true, options, logger, connection.DisplayServers, secrets);
+    }
+
+    /// <summary>
+    /// Reads an nkey seed file: nsc writes the seed alone, other tools the public key and the seed on two lines.
+    /// The public key is derived from the seed either way.
+    /// </summary>
+    private static (string PublicKey, string Seed) ReadNKey(string path)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (IOException ex)
+        {
+            throw new PeerUsageException($"cannot read the nkey file {path}: {ex.Message}");
+        }
+        var seed = lines.Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("SU", StringComparison.Ordinal))
+            ?? throw new PeerUsageException($"the nkey file {path} holds no user seed (a line starting with SU)");
+        try
+        {
+            using var pair = NATS.NKeys.KeyPair.FromSeed(seed);
+            return (pair.GetPublicKey(), seed);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new PeerUsageException($"the nkey file {path} holds no valid user seed");
+        }
     }
 
     public async ValueTask DisposeAsync()
