@@ -432,10 +432,12 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         {
             throw new PeerValidationException(key, validation.Violations, $"revision {revision} is not schema-valid (restore it anyway with --force)");
         }
-        var latest = await ReadRawAsync(key, 0, cancellationToken).ConfigureAwait(false);
+        // The latest revision may be a delete marker left by another tool; history sees it where a get does not.
+        PeerRawEntry? latest = null;
+        await foreach (var entry in HistoryAsync(key, cancellationToken).ConfigureAwait(false)) latest = entry;
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
         var bytes = target.Value.ToArray();
-        LogWrite(key, latest.Revision, bytes, [new JsonChange(string.Empty, $"(revision {latest.Revision})", $"(revision {revision})")]);
+        LogWrite(key, latest!.Revision, bytes, [new JsonChange(string.Empty, $"(revision {latest.Revision})", $"(revision {revision})")]);
         try
         {
             var written = await Nats(() => store.UpdateAsync(key, bytes, latest.Revision, Raw, cancellationToken), cancellationToken, key).ConfigureAwait(false);

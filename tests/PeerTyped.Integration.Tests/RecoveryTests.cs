@@ -95,5 +95,16 @@ public class RecoveryTests(NatsServerFixture nats) : IClassFixture<NatsServerFix
         Assert.Equal(0, forced.ExitCode);
         var noRole = await cli.RunAsync("restore", "peer.spec.demo.cycle.1", "--revision", "1");
         Assert.Equal(2, noRole.ExitCode);
+
+        // A key another tool deleted comes back too.
+        await using (var connection = new NATS.Client.Core.NatsConnection(NATS.Client.Core.NatsOpts.Default with { Url = nats.Server.Url }))
+        {
+            var kv = await new NATS.Client.KeyValueStore.NatsKVContext(new NATS.Client.JetStream.NatsJSContext(connection)).GetStoreAsync(cli.Bucket);
+            await kv.DeleteAsync("peer.spec.demo.cycle.1");
+        }
+        Assert.Equal(5, (await cli.RunAsync("get", "peer.spec.demo.cycle.1")).ExitCode);
+        var undeleted = await cli.RunAsync(["restore", "peer.spec.demo.cycle.1", "--revision", "1"], operatorRole, null);
+        Assert.True(undeleted.ExitCode == 0, undeleted.ToString());
+        Assert.Equal(0, (await cli.RunAsync("get", "peer.spec.demo.cycle.1")).ExitCode);
     }
 }
