@@ -346,7 +346,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         CommitAsync(key, role, (current, _) =>
         {
             if (current.Document is null) throw current.Invalid!;
-            return ValueTask.FromResult(change(current.Document).ToUtf8Bytes());
+            return ValueTask.FromResult(new Proposal(change(current.Document), null));
         }, cancellationToken);
 
     /// <summary>
@@ -354,15 +354,18 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     /// new JSON. The result passes the same validation, ownership and compare-and-set gate as a typed change.
     /// </summary>
     public Task<PeerWriteResult> UpdateJsonAsync(string key, string? role, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<byte[]>> transform, CancellationToken cancellationToken = default) =>
-        CommitAsync(key, role, (current, ct) =>
+        CommitAsync(key, role, async (current, ct) =>
         {
             if (current.Document is null && role != PeerCycle.Superuser) throw current.Invalid!;
-            return transform(current.Json, ct);
+            return new Proposal(null, await transform(current.Json, ct).ConfigureAwait(false));
         }, cancellationToken);
 
     private readonly record struct Current(ReadOnlyMemory<byte> Json, PeerCycle? Document, PeerValidationException? Invalid);
 
-    private async Task<PeerWriteResult> CommitAsync(string key, string? role, Func<Current, CancellationToken, ValueTask<byte[]>> compute, CancellationToken cancellationToken)
+    /// <summary>The new document: typed (already in canonical form once written) or raw JSON from an untyped transform.</summary>
+    private readonly record struct Proposal(PeerCycle? Typed, byte[]? Json);
+
+    private async Task<PeerWriteResult> CommitAsync(string key, string? role, Func<Current, CancellationToken, ValueTask<Proposal>> compute, CancellationToken cancellationToken)
     {
         PeerKey.Parse(key);
         CheckRole(role);
@@ -381,7 +384,12 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             if (_serializeOnStream && entry.Revision > streamSequence) continue;
             var current = Load(entry);
             var proposed = await compute(current, cancellationToken).ConfigureAwait(false);
-            var next = Normalize(key, proposed, "the changed document");
+            if (proposed.Typed is not null && proposed.Typed.Equals(current.Document))
+            {
+                LogUnchanged(key, entry.Revision);
+                return new PeerWriteResult(key, entry.Revision, false, [], attempt);
+            }
+            var next = proposed.Typed is { } typed ? Canonical(key, typed, "the changed document") : Normalize(key, proposed.Json!, "the changed document");
             var changes = current.Document is null
                 ? [new JsonChange(string.Empty, "(invalid document)", "(valid document)")]
                 : JsonChanges.Between(current.Json, next);
@@ -509,7 +517,8 @@ public sealed partial class PeerStateStore : IAsyncDisposable
                 $"stored revision {entry.Revision} is not schema-valid, so it cannot be changed (an operator can restore a good revision: `peer-typed doctor {entry.Key}`)"));
         }
         // Compare against the document as this writer would write it, so formatting differences are never "changes".
-        return new Current(PeerCycle.Parse(entry.Value.Span).ToUtf8Bytes(), PeerCycle.Parse(entry.Value.Span), null);
+        var document = PeerCycle.Parse(entry.Value.Span);
+        return new Current(document.ToUtf8Bytes(), document, null);
     }
 
     /// <summary>Validates, checks the key, and returns the document in the one canonical form every write stores.</summary>
@@ -517,14 +526,25 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     {
         var validation = PeerCycle.Validate(json.Span);
         if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
-        var document = PeerCycle.Parse(json.Span);
+        return Canonical(key, PeerCycle.Parse(json.Span), what);
+    }
+
+    /// <summary>
+    /// Writes a typed document, validates the bytes (typed values can still break minimum, pattern or maxItems) and
+    /// checks it against its key. The writer's output is the canonical form, so it is stored as it is.
+    /// </summary>
+    private static byte[] Canonical(string key, PeerCycle document, string what)
+    {
+        var bytes = document.ToUtf8Bytes();
+        var validation = PeerCycle.Validate(bytes);
+        if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
         var (prefix, cycleNumber) = PeerKey.Parse(key);
         var mismatches = new List<Violation>();
         if (document.CycleId != key) mismatches.Add(new Violation("/cycle_id", "key", $"\"{document.CycleId}\" must equal the key \"{key}\""));
         if (document.Metadata.KeyPrefix != prefix) mismatches.Add(new Violation("/metadata/key_prefix", "key", $"\"{document.Metadata.KeyPrefix}\" must equal the key's prefix \"{prefix}\""));
         if (document.Metadata.CycleNumber != cycleNumber) mismatches.Add(new Violation("/metadata/cycle_number", "key", $"{document.Metadata.CycleNumber} must equal the key's cycle number {cycleNumber}"));
         if (mismatches.Count > 0) throw new PeerValidationException(key, mismatches, what + " does not match its key");
-        return document.ToUtf8Bytes();
+        return bytes;
     }
 
     private static void CheckOwnership(string key, string? role, IReadOnlyList<JsonChange> changes)

@@ -113,13 +113,3 @@ public sealed class NatsServer : IAsyncDisposable
         throw new InvalidOperationException("nats-server is not installed: run ./setup.sh (it installs the Debian package nats-server)");
     }
 }
-
-/// <summary>One server shared by a test class.</summary>
-public sealed class NatsServerFixture : IAsyncLifetime
-{
-    public NatsServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await NatsServer.StartAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
