@@ -12,7 +12,7 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 }
 
 /// <summary>Runs the built peer-typed and the wrapper scripts as processes, as agents do.</summary>
-public sealed class CliRunner(NatsServer server)
+public sealed class CliRunner(NatsServer? server)
 {
     public static readonly string RepoRoot = FindRepoRoot();
 
@@ -48,7 +48,7 @@ public sealed class CliRunner(NatsServer server)
         };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var name in new[] { "PEER_ROLE", "STATE_KEY", "NATS_CONTEXT", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN" }) start.Environment.Remove(name);
-        start.Environment["NATS_URL"] = server.Url;
+        if (server is not null) start.Environment["NATS_URL"] = server.Url;
         start.Environment["PEER_BUCKET"] = Bucket;
         start.Environment["AGENT_OS_HOME"] = Home;
         start.Environment["PEER_TYPED_BIN"] = Binary;
