@@ -174,12 +174,8 @@ internal sealed partial class CommandFactory
 
     private Command Doctor()
     {
-        var key = KeyArgument();
-        var keyOption = KeyOption();
-        return Define("doctor", "Find the last schema-valid revision, explain every bad one after it, and print the restore command", async invocation =>
+        return DefineForKey("doctor", "Find the last schema-valid revision, explain every bad one after it, and print the restore command", async (invocation, resolved, store) =>
         {
-            var resolved = ResolveKey(invocation, key, keyOption);
-            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var reports = await HistoryReportsAsync(store, resolved, invocation.CancellationToken).ConfigureAwait(false);
             var lastGood = reports.LastOrDefault(r => r.Validation.IsValid);
             var latest = reports[^1];
@@ -221,7 +217,7 @@ internal sealed partial class CommandFactory
             foreach (var line in lines) invocation.Terminal.Data(line);
             if (!healthy) invocation.Terminal.Error($"{resolved}: latest revision {latest.Entry.Revision} is not schema-valid");
             return healthy ? 0 : (int)PeerErrorKind.Invalid;
-        }, key, keyOption);
+        });
     }
 
     private static string Problem(RevisionReport report) =>

@@ -58,6 +58,19 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
         }
     }
 
+    /// <summary>A command on one existing key: KEY, --key/-k or STATE_KEY, and a store opened for the action.</summary>
+    private Command DefineForKey(string name, string description, Func<Invocation, string, PeerStateStore, Task<int>> action, params Symbol[] symbols)
+    {
+        var key = KeyArgument();
+        var keyOption = KeyOption();
+        return Define(name, description, async invocation =>
+        {
+            var resolved = ResolveKey(invocation, key, keyOption);
+            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
+            return await action(invocation, resolved, store).ConfigureAwait(false);
+        }, [key, keyOption, .. symbols]);
+    }
+
     // ---- keys: positional, --key/-k, or STATE_KEY -----------------------------------------------------------------
 
     private static Argument<string?> KeyArgument() => new("key") { Description = "The cycle key, e.g. peer.spec.<name>.cycle.<N> (or --key, or STATE_KEY)", Arity = ArgumentArity.ZeroOrOne };

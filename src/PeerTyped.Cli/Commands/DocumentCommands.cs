@@ -13,16 +13,12 @@ internal sealed partial class CommandFactory
 {
     private Command Get()
     {
-        var key = KeyArgument();
-        var keyOption = KeyOption();
         var revision = new Option<ulong>("--revision", "-r") { Description = "Read this revision instead of the latest" };
         var path = new Option<string?>("--path", "-p") { Description = "Print one value: a short path (plan.status) or a JSON Pointer (/phases/plan/output/risks/0)" };
         var rawOutput = new Option<bool>("--raw-output") { Description = "With --path, print a string without JSON quotes (as jq -r)" };
         var raw = new Option<bool>("--raw") { Description = "Print the stored bytes as they are, even when they are not valid (operators)" };
-        return Define("get", "Print the document (or one value) as JSON on stdout", async invocation =>
+        return DefineForKey("get", "Print the document (or one value) as JSON on stdout", async (invocation, resolved, store) =>
         {
-            var resolved = ResolveKey(invocation, key, keyOption);
-            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             if (invocation.Get(raw))
             {
                 var entry = await store.ReadRawAsync(resolved, invocation.Get(revision), invocation.CancellationToken).ConfigureAwait(false);
@@ -42,7 +38,7 @@ internal sealed partial class CommandFactory
             var value = Navigate(json.RootElement, pointer) ?? throw new PeerNotFoundException($"{resolved}: {pointer} is not set");
             invocation.Terminal.Data(invocation.Get(rawOutput) && value.ValueKind == JsonValueKind.String ? value.GetString()! : Json.Pretty(Encoding.UTF8.GetBytes(value.GetRawText())));
             return 0;
-        }, key, keyOption, revision, path, rawOutput, raw);
+        }, revision, path, rawOutput, raw);
     }
 
     private static JsonElement? Navigate(JsonElement element, string pointer)

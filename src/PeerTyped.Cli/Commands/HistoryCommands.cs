@@ -65,12 +65,8 @@ internal sealed partial class CommandFactory
 
     private Command History()
     {
-        var key = KeyArgument();
-        var keyOption = KeyOption();
-        return Define("history", "Every revision still in the bucket: time, operation, size, JSON and schema validity, sections changed", async invocation =>
+        return DefineForKey("history", "Every revision still in the bucket: time, operation, size, JSON and schema validity, sections changed", async (invocation, resolved, store) =>
         {
-            var resolved = ResolveKey(invocation, key, keyOption);
-            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var reports = await HistoryReportsAsync(store, resolved, invocation.CancellationToken).ConfigureAwait(false);
             if (invocation.JsonOutput)
             {
@@ -88,7 +84,7 @@ internal sealed partial class CommandFactory
                 r.ChangedSections.Count == 0 ? "-" : string.Join(",", r.ChangedSections),
             }).ToList()));
             return 0;
-        }, key, keyOption);
+        });
     }
 
     private static void PrintHistoryJson(Invocation invocation, IReadOnlyList<RevisionReport> reports) =>
@@ -140,12 +136,8 @@ internal sealed partial class CommandFactory
 
     private Command Watch()
     {
-        var key = KeyArgument();
-        var keyOption = KeyOption();
-        return Define("watch", "Print the current revision and every later one as JSON lines, until interrupted", async invocation =>
+        return DefineForKey("watch", "Print the current revision and every later one as JSON lines, until interrupted", async (invocation, resolved, store) =>
         {
-            var resolved = ResolveKey(invocation, key, keyOption);
-            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             try
             {
                 await foreach (var entry in store.WatchAsync(resolved, invocation.CancellationToken).ConfigureAwait(false))
@@ -168,6 +160,6 @@ internal sealed partial class CommandFactory
                 return 0;
             }
             return 0;
-        }, key, keyOption);
+        });
     }
 }
