@@ -23,7 +23,7 @@ internal sealed class Invocation(ParseResult parse, GlobalOptions options, Termi
 
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
-    public string? Role => Parse.GetValue(Options.Role);
+    public string? Role => GlobalOptions.Value(Parse, Options.Role);
 
     public bool JsonOutput => Options.JsonOutput(Parse);
 

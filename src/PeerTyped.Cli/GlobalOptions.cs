@@ -30,12 +30,19 @@ internal sealed class GlobalOptions
 
     public IEnumerable<Option> All => [Server, Creds, User, Password, Token, NKey, TlsCert, TlsKey, TlsCa, Context, Timeout, Bucket, Role, LogFormat, Quiet, Output];
 
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Option, string> Variables = [];
+
     private static Option<string?> Env(Option<string?> option, string variable)
     {
         option.Recursive = true;
-        option.DefaultValueFactory = _ => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
+        // Read at use, not as a default value: --help prints defaults, and these include passwords and tokens.
+        Variables.AddOrUpdate(option, variable);
         return option;
     }
+
+    /// <summary>The flag's value, else its environment variable's.</summary>
+    public static string? Value(ParseResult parse, Option<string?> option) =>
+        parse.GetValue(option) ?? (Variables.TryGetValue(option, out var variable) && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null);
 
     public bool JsonOutput(ParseResult parse) => parse.GetValue(Output) == "json";
 
@@ -43,20 +50,20 @@ internal sealed class GlobalOptions
 
     public PeerConnectionOptions ConnectionOptions(ParseResult parse)
     {
-        var context = NatsContext.Load(parse.GetValue(Context));
+        var context = NatsContext.Load(Value(parse, Context));
         var timeout = TimeSpan.FromSeconds(parse.GetValue(Timeout));
-        var servers = parse.GetValue(Server) ?? context?.Url ?? "nats://127.0.0.1:4222";
+        var servers = Value(parse, Server) ?? context?.Url ?? "nats://127.0.0.1:4222";
         return new PeerConnectionOptions
         {
             Servers = servers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            CredsFile = parse.GetValue(Creds) ?? context?.Creds,
-            User = parse.GetValue(User) ?? context?.User,
-            Password = parse.GetValue(Password) ?? context?.Password,
-            Token = parse.GetValue(Token) ?? context?.Token,
-            NKeyFile = parse.GetValue(NKey) ?? context?.NKey,
-            TlsCertFile = parse.GetValue(TlsCert) ?? context?.Cert,
-            TlsKeyFile = parse.GetValue(TlsKey) ?? context?.Key,
-            TlsCaFile = parse.GetValue(TlsCa) ?? context?.Ca,
+            CredsFile = Value(parse, Creds) ?? context?.Creds,
+            User = Value(parse, User) ?? context?.User,
+            Password = Value(parse, Password) ?? context?.Password,
+            Token = Value(parse, Token) ?? context?.Token,
+            NKeyFile = Value(parse, NKey) ?? context?.NKey,
+            TlsCertFile = Value(parse, TlsCert) ?? context?.Cert,
+            TlsKeyFile = Value(parse, TlsKey) ?? context?.Key,
+            TlsCaFile = Value(parse, TlsCa) ?? context?.Ca,
             ConnectTimeout = timeout,
             RequestTimeout = timeout,
         };

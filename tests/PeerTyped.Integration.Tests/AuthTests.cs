@@ -47,6 +47,17 @@ public class AuthTests
     }
 
     [Fact]
+    public async Task Help_never_prints_secrets_from_the_environment()
+    {
+        var cli = new CliRunner(null);
+        var help = await cli.RunAsync(["--help"], new Dictionary<string, string?> { ["NATS_PASSWORD"] = "pw-in-env-91", ["NATS_TOKEN"] = "tok-in-env-37", ["NATS_USER"] = "agent" }, null);
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--password", help.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("pw-in-env-91", help.Stdout + help.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("tok-in-env-37", help.Stdout + help.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task User_and_password()
     {
         await using var server = await NatsServer.StartAsync("authorization { users = [ { user: agent, password: \"pw-Zq81vX\" } ] }");
