@@ -48,7 +48,10 @@ public class LintTests
         Assert.Contains($"{file}:1:1: error PTL003: agent file lacks the pre-flight include(s) @~/.agent-os/instructions/meta/pre-flight.md and @~/.agent-os/instructions/meta/nats-kv-operations.md", result.Stdout, StringComparison.Ordinal);
         Assert.Contains(".phases.plan.status = \"Completed\": not one of pending, in_progress, completed, failed", result.Stdout, StringComparison.Ordinal);
         Assert.Contains(".phases.paln is not a phase of the schema", result.Stdout, StringComparison.Ordinal);
-        Assert.Equal(3, result.Stdout.Trim().Split('\n').Length);
+        var lines = result.Stdout.Trim().Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.Contains(":6:12: error PTL006", lines[1], StringComparison.Ordinal);
+        Assert.Contains(":6:48: error PTL005", lines[2], StringComparison.Ordinal);
     }
 
     [Fact]

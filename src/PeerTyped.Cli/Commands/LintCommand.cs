@@ -122,10 +122,10 @@ internal static partial class AgentLinter
             var missing = new[] { "pre-flight.md", "nats-kv-operations.md" }.Where(include => !text.Contains(include, StringComparison.Ordinal)).ToList();
             if (missing.Count > 0)
             {
-                findings.Insert(0, new LintFinding(path, 1, 1, "error", "PTL003", $"agent file lacks the pre-flight include(s) {string.Join(" and ", missing.Select(m => "@~/.agent-os/instructions/meta/" + m))}"));
+                findings.Add(new LintFinding(path, 1, 1, "error", "PTL003", $"agent file lacks the pre-flight include(s) {string.Join(" and ", missing.Select(m => "@~/.agent-os/instructions/meta/" + m))}"));
             }
         }
-        return findings;
+        return [.. findings.OrderBy(f => f.Line).ThenBy(f => f.Column)];
     }
 }
 
