@@ -179,7 +179,8 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         if (_store is not null && _stream is not null) return _store;
         try
         {
-            _store = await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
+            // EnsureBucketAsync may already hold the store; only what is missing is fetched.
+            _store ??= await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
             _stream = await Nats(() => _kv.JetStreamContext.GetStreamAsync("KV_" + Options.Bucket, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
             _serializeOnStream = Options.CasMode == PeerCasMode.Stream || (Options.CasMode == PeerCasMode.Auto && _stream.Info.Config.NumReplicas > 1);
             return _store;
@@ -219,11 +220,11 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         }
         catch (NatsKVKeyNotFoundException)
         {
-            throw new PeerNotFoundException(revision == 0 ? $"{key}: not found in bucket {Options.Bucket}" : $"{key}: revision {revision} not found");
+            throw NotFound(key, revision);
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)
         {
-            throw new PeerNotFoundException(revision == 0 ? $"{key}: not found in bucket {Options.Bucket}" : $"{key}: revision {revision} not found");
+            throw NotFound(key, revision);
         }
     }
 
@@ -251,7 +252,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         var message = response?.Message;
         if (message is null || message.Subject != $"$KV.{Options.Bucket}.{key}")
         {
-            throw new PeerNotFoundException(revision == 0 ? $"{key}: not found in bucket {Options.Bucket}" : $"{key}: revision {revision} not found");
+            throw NotFound(key, revision);
         }
         var operation = PeerOperation.Put;
         var headers = message.Hdrs is { Length: > 0 } raw ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(raw)) : string.Empty;
@@ -260,6 +261,9 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         if (revision == 0 && operation != PeerOperation.Put) throw new PeerNotFoundException($"{key}: not found (the key was deleted)");
         return new PeerRawEntry(key, message.Seq, message.Time, operation, message.Data.ToArray());
     }
+
+    private PeerNotFoundException NotFound(string key, ulong revision) =>
+        new(revision == 0 ? $"{key}: not found in bucket {Options.Bucket}" : $"{key}: revision {revision} not found");
 
     /// <summary>Every revision of <paramref name="key"/> still in the bucket's history, oldest first.</summary>
     public async IAsyncEnumerable<PeerRawEntry> HistoryAsync(string key, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -274,7 +278,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             any = true;
             yield return ToRaw(entries.Current);
         }
-        if (!any) throw new PeerNotFoundException($"{key}: not found in bucket {Options.Bucket}");
+        if (!any) throw NotFound(key, 0);
     }
 
     /// <summary>The current value and then every change to it, until cancelled.</summary>
