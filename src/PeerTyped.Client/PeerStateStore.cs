@@ -179,8 +179,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         if (_store is not null && _stream is not null) return _store;
         try
         {
-            // EnsureBucketAsync may already hold the store; only what is missing is fetched.
-            _store ??= await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
+            _store = await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
             _stream = await Nats(() => _kv.JetStreamContext.GetStreamAsync("KV_" + Options.Bucket, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
             _serializeOnStream = Options.CasMode == PeerCasMode.Stream || (Options.CasMode == PeerCasMode.Auto && _stream.Info.Config.NumReplicas > 1);
             return _store;
