@@ -45,8 +45,10 @@ internal static class CliApp
           3  revision conflict after retries
           4  invalid JSON or schema violation
           5  key not found, or already exists
-          6  ownership violation (the role does not own what it changed)
-          7  NATS unreachable or timed out
+          6  ownership violation (the role does not own what it changed), or a role that
+             disagrees with the authenticated NATS user / a subject the server refused
+          7  NATS unreachable or timed out, or a write's outcome unknown (sent, never answered:
+             the message names the revision to inspect)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -64,7 +66,7 @@ internal static class CliApp
             var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
             error.WriteLine("ERROR: " + first.Message);
             error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
-            return (int)PeerErrorKind.Usage;
+            return PeerExitCodes.Usage;
         }
         using var cancellation = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) =>
