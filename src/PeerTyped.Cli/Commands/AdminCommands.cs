@@ -110,14 +110,17 @@ internal sealed partial class CommandFactory
     {
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1", DefaultValueFactory = _ => 4222 };
         var command = new Command("server", "The local JetStream nats-server under ~/.agent-os/nats (AGENT_OS_HOME relocates ~/.agent-os)");
+        var secure = new Option<bool>("--secure") { Description = "One NATS user per role plus the gate's and an admin's (random passwords), the gate started alongside, and a nats context peer-<role> per role in $XDG_CONFIG_HOME/nats/context: agents write only through the gate" };
         command.Subcommands.Add(Define("start", "Start it, unless a server already answers", async invocation =>
         {
-            var status = await LocalServer.StartAsync(invocation.Get(port), invocation.CancellationToken).ConfigureAwait(false);
+            var status = invocation.Get(secure)
+                ? await SecureServer.StartAsync(invocation.Get(port), invocation.Parse.GetValue(invocation.Options.Bucket)!, invocation.Terminal, invocation.CancellationToken).ConfigureAwait(false)
+                : await LocalServer.StartAsync(invocation.Get(port), invocation.CancellationToken).ConfigureAwait(false);
             invocation.Terminal.Info(status.Message);
             invocation.Terminal.Data(invocation.JsonOutput ? ServerJson(status) : status.Url);
             return 0;
-        }, port));
-        command.Subcommands.Add(Define("stop", "Stop it", async invocation =>
+        }, port, secure));
+        command.Subcommands.Add(Define("stop", "Stop it (and the gate that --secure started)", async invocation =>
         {
             var message = await LocalServer.StopAsync(invocation.CancellationToken).ConfigureAwait(false);
             invocation.Terminal.Data(invocation.JsonOutput ? Json.Object(w => w.WriteString("message", message)) : message);
