@@ -123,37 +123,44 @@ public sealed partial class PeerStateStore
         Exception? unanswered = null;
         for (var attempt = 1; ; attempt++)
         {
-            StoredRevision? latest;
             ulong streamSequence = 0;
-            try
+            // Every caller has just read the key at baseRevision, so a per-key first attempt goes straight to the
+            // compare-and-set, which checks it anyway. Later attempts (and stream-sequence mode, which needs the
+            // stream's last sequence read before the key) look first: the key may hold our write or someone else's.
+            if (attempt > 1 || _serializeOnStream)
             {
-                if (_serializeOnStream)
+                StoredRevision? latest;
+                try
                 {
-                    await Nats(async () => { await _stream!.RefreshAsync(unanswered is null ? cancellationToken : CancellationToken.None).ConfigureAwait(false); return 0; }, cancellationToken).ConfigureAwait(false);
-                    streamSequence = _stream!.Info.State.LastSeq;
+                    var read = unanswered is null ? cancellationToken : CancellationToken.None;
+                    if (_serializeOnStream)
+                    {
+                        await Nats(async () => { await _stream!.RefreshAsync(read).ConfigureAwait(false); return 0; }, read).ConfigureAwait(false);
+                        streamSequence = _stream!.Info.State.LastSeq;
+                    }
+                    latest = await LatestAsync(key, read).ConfigureAwait(false);
                 }
-                latest = await LatestAsync(key, unanswered is null ? cancellationToken : CancellationToken.None).ConfigureAwait(false);
+                catch (PeerUnavailableException ex) when (unanswered is not null)
+                {
+                    // The server is still away after an unanswered publish: keep resolving until the budget is spent.
+                    if (!await budget.WaitAsync(attempt, CancellationToken.None).ConfigureAwait(false)) throw new PeerOutcomeUnknownException(key, baseRevision, attemptId, ex);
+                    continue;
+                }
+                var latestRevision = latest?.Entry.Revision ?? 0;
+                if (latestRevision != baseRevision)
+                {
+                    if (latest?.AttemptId == attemptId) return Recognised(key, baseRevision, latestRevision, attemptId);
+                    if (await FindOwnWriteAsync(key, baseRevision, attemptId, CancellationToken.None).ConfigureAwait(false) is { } own) return Recognised(key, baseRevision, own, attemptId);
+                    return CasOutcome.Conflict(latestRevision);
+                }
+                if (_serializeOnStream && latestRevision > streamSequence)
+                {
+                    // The stream info and the read straddled a write: read both again.
+                    if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) return UnknownOrConflict(key, baseRevision, attemptId, latestRevision, unanswered);
+                    continue;
+                }
             }
-            catch (PeerUnavailableException ex) when (unanswered is not null)
-            {
-                // The server is still away after an unanswered publish: keep resolving until the budget is spent.
-                if (!await budget.WaitAsync(attempt, CancellationToken.None).ConfigureAwait(false)) throw new PeerOutcomeUnknownException(key, baseRevision, attemptId, ex);
-                continue;
-            }
-            var latestRevision = latest?.Entry.Revision ?? 0;
-            if (latestRevision != baseRevision)
-            {
-                if (latest?.AttemptId == attemptId) return Recognised(key, baseRevision, latestRevision, attemptId);
-                if (await FindOwnWriteAsync(key, baseRevision, attemptId, CancellationToken.None).ConfigureAwait(false) is { } own) return Recognised(key, baseRevision, own, attemptId);
-                return CasOutcome.Conflict(latestRevision);
-            }
-            if (_serializeOnStream && latestRevision > streamSequence)
-            {
-                // The stream info and the read straddled a write: read both again.
-                if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) return UnknownOrConflict(key, baseRevision, attemptId, latestRevision, unanswered);
-                continue;
-            }
-            cancellationToken.ThrowIfCancellationRequested();
+            if (unanswered is null) cancellationToken.ThrowIfCancellationRequested();
             var opts = new NatsJSPubOpts
             {
                 MsgId = attemptId,
@@ -179,7 +186,7 @@ public sealed partial class PeerStateStore
             if (ack.Error is { ErrCode: 10071 })
             {
                 // Refused: the key moved (the next read tells), or on a replicated bucket another key did (retried on the new sequence).
-                if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) return UnknownOrConflict(key, baseRevision, attemptId, latestRevision, unanswered);
+                if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) return UnknownOrConflict(key, baseRevision, attemptId, baseRevision, unanswered);
                 continue;
             }
             if (ack.Error is { } error)
