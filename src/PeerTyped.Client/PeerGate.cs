@@ -111,14 +111,14 @@ public sealed partial class PeerStateStore
     /// user publish only to its own subjects; a claimed role that disagrees with the authenticated one is refused here
     /// (exit 6) rather than quietly replaced.
     /// </summary>
-    private string GateRole(string? role)
+    private string GateRole(string? role, string? fallback = null)
     {
         var authenticated = AuthenticatedRole;
         if (role is not null && authenticated is not null && role != authenticated)
         {
             throw new PeerNotPermittedException($"the role '{role}' (from --as or PEER_ROLE) disagrees with the authenticated NATS user '{authenticated}'; through the gate the role comes from authentication");
         }
-        return role ?? authenticated ?? throw new PeerUsageException("writing through the gate needs a role: connect as a role's NATS user, or pass --as/PEER_ROLE");
+        return role ?? authenticated ?? fallback ?? throw new PeerUsageException("writing through the gate needs a role: connect as a role's NATS user, or pass --as/PEER_ROLE");
     }
 
     private async Task<CasOutcome> GateWriteAsync(string operation, string role, string key, ulong baseRevision, byte[] document, string attemptId, CancellationToken cancellationToken)

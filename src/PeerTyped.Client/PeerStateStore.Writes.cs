@@ -151,7 +151,7 @@ public sealed partial class PeerStateStore
         var counterKey = PeerKey.CounterKey(prefix);
         if (await UseGateAsync(cancellationToken).ConfigureAwait(false))
         {
-            var reply = await GateRequestAsync(PeerGateProtocol.CycleNext, GateRole(null), counterKey, PeerGateProtocol.CycleHeaders(Options.Bucket, prefix), [], cancellationToken).ConfigureAwait(false);
+            var reply = await GateRequestAsync(PeerGateProtocol.CycleNext, GateRole(null, fallback: PeerCycleRoles.Orchestrator), counterKey, PeerGateProtocol.CycleHeaders(Options.Bucket, prefix), [], cancellationToken).ConfigureAwait(false);
             return reply.Number;
         }
         await StoreAsync(cancellationToken).ConfigureAwait(false);
