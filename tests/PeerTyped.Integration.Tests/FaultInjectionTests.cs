@@ -199,8 +199,13 @@ public class FaultInjectionTests
         var numbers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => store.NextCycleNumberAsync("peer.spec.faults")));
         Assert.Equal(Enumerable.Range(1, 20), numbers.Order());
 
-        var restored = await store.RestoreAsync(Key, created.Revision, PeerCycle.Superuser!);
-        Assert.Equal((await admin.ReadRawAsync(Key, created.Revision)).Value.ToArray(), (await admin.ReadRawAsync(Key)).Value.ToArray());
+        // The oldest revision the bucket's history (64 per key) still holds.
+        var target = (await StoreFactory.HistoryAsync(admin, Key))[0].Revision;
+        Assert.True(target > created.Revision);
+        var bytes = (await admin.ReadRawAsync(Key, target)).Value.ToArray();
+        var restored = await store.RestoreAsync(Key, target, PeerCycle.Superuser!);
+        // The restore pushed the target out of the 64-revision history; its bytes are now the latest.
+        Assert.Equal(bytes, (await admin.ReadRawAsync(Key)).Value.ToArray());
         Assert.Equal(restored.Revision, (await admin.ReadRawAsync(Key)).Revision);
         await AssertAllRevisionsValidAsync(admin, Key);
     }
