@@ -299,23 +299,48 @@ public sealed partial class PeerGateService : IAsyncDisposable
         PeerKey.Parse(key);
         var baseRevision = PeerGateProtocol.RequiredNumber(msg.Headers, PeerGateProtocol.BaseRevisionHeader);
         var attemptId = PeerGateProtocol.RequiredHeader(msg.Headers, PeerGateProtocol.AttemptHeader);
-        var latest = await _store.LatestAsync(key, CancellationToken.None).ConfigureAwait(false) ?? throw new PeerNotFoundException($"{key}: not found in bucket {_store.Options.Bucket}");
-        if (latest.Entry.Revision != baseRevision)
+        // The ownership diff needs the document at the base revision, not the latest: a stored revision never changes,
+        // so it is cached from the gate's own writes, and compare-and-set on the base revision checks it is still the
+        // latest. A stale base fails that check and is answered "conflict" (or, for a re-sent request whose first copy
+        // landed, with that revision).
+        var current = _documents.TryGetValue(key, out var cached) && cached.Revision == baseRevision
+            ? cached.Current
+            : await LoadRevisionAsync(key, baseRevision).ConfigureAwait(false);
+        if (current is not { } found)
         {
-            // A re-sent request whose first copy landed is answered with that revision, not a conflict.
+            var latest = await _store.LatestAsync(key, CancellationToken.None).ConfigureAwait(false) ?? throw new PeerNotFoundException($"{key}: not found in bucket {_store.Options.Bucket}");
             if (latest.AttemptId == attemptId) return Written("written", latest.Entry.Revision);
             if (await _store.FindOwnWriteAsync(key, baseRevision, attemptId, CancellationToken.None).ConfigureAwait(false) is { } own) return Written("written", own);
             return Written("conflict", latest.Entry.Revision);
         }
-        var current = PeerWriteRules.Load(latest.Entry);
-        if (current.Document is null && role != PeerCycle.Superuser) throw current.Invalid!;
-        var plan = PeerWriteRules.PlanUpdate(key, role, current, new Proposal(null, msg.Data ?? []), _store.Options.MaxValueSize);
+        if (found.Document is null && role != PeerCycle.Superuser) throw found.Invalid!;
+        var plan = PeerWriteRules.PlanUpdate(key, role, found, new Proposal(null, msg.Data ?? []), _store.Options.MaxValueSize);
         if (plan.Next is null) return Written("unchanged", baseRevision);
         LogRequest(role, PeerGateProtocol.Update, key);
         _store.LogWrite(key, baseRevision, plan.Next, plan.Changes);
         var outcome = await _store.ApplyAtBaseAsync(key, plan.Next, baseRevision, attemptId, _store.NewBudget(WriteBudget), CancellationToken.None).ConfigureAwait(false);
-        if (outcome.Written) _store.LogWritten(key, outcome.Revision);
+        if (outcome.Written)
+        {
+            _store.LogWritten(key, outcome.Revision);
+            Remember(key, outcome.Revision, plan.Next);
+        }
         return Written(outcome.Written ? "written" : "conflict", outcome.Revision);
+    }
+
+    /// <summary>The last revision this gate wrote per key, with its document, so the next update based on it needs no read.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ulong Revision, Current Current)> _documents = new(StringComparer.Ordinal);
+
+    private void Remember(string key, ulong revision, byte[] canonical)
+    {
+        if (_documents.Count > 10_000) _documents.Clear();
+        _documents[key] = (revision, new Current(canonical, PeerCycle.Parse(canonical), null));
+    }
+
+    /// <summary>The document stored at exactly <paramref name="revision"/> of <paramref name="key"/>; null when that revision is not the key's.</summary>
+    private async Task<Current?> LoadRevisionAsync(string key, ulong revision)
+    {
+        var stored = await _store.RevisionAsync(key, revision, CancellationToken.None).ConfigureAwait(false);
+        return stored is null || stored.Entry.Operation != PeerOperation.Put ? null : PeerWriteRules.Load(stored.Entry);
     }
 
     private async Task<NatsHeaders> CreateAsync(string role, NatsSvcMsg<byte[]> msg)

@@ -67,6 +67,10 @@ public sealed partial class PeerStateStore
     internal Task<StoredRevision?> LatestAsync(string key, CancellationToken cancellationToken) =>
         GetMessageAsync(key, new StreamMsgGetRequest { LastBySubj = Subject(key) }, cancellationToken);
 
+    /// <summary>The message at exactly <paramref name="revision"/>, if it belongs to <paramref name="key"/>.</summary>
+    internal Task<StoredRevision?> RevisionAsync(string key, ulong revision, CancellationToken cancellationToken) =>
+        GetMessageAsync(key, new StreamMsgGetRequest { Seq = revision }, cancellationToken);
+
     /// <summary>The key's first revision after <paramref name="baseRevision"/>, if any.</summary>
     private Task<StoredRevision?> NextAfterAsync(string key, ulong baseRevision, CancellationToken cancellationToken) =>
         GetMessageAsync(key, new StreamMsgGetRequest { Seq = baseRevision + 1, NextBySubj = Subject(key) }, cancellationToken);
