@@ -392,6 +392,10 @@ public class DifferentialTests
             var ex = Assert.Throws<JsonException>(() => PeerCycle.Parse(bytes));
             Assert.Contains("unpaired UTF-16 surrogate", ex.Message, StringComparison.Ordinal);
         }
+        // An escaped backslash before "ud800" is text, not an escape.
+        var backslash = Encoding.UTF8.GetBytes(Documents.Minimal().Replace("\"Write the spec.\"", "\"C:\\\\ud800\"", StringComparison.Ordinal));
+        Assert.True(PeerCycle.Validate(backslash).IsValid, PeerCycle.Validate(backslash).ToString());
+        Assert.Equal("C:\\ud800", PeerCycle.Parse(backslash).Context.UserRequirements);
         // A proper pair is text, and stays as written.
         var pair = Encoding.UTF8.GetBytes(Documents.Minimal().Replace("\"Write the spec.\"", "\"\\ud83d\\ude00\"", StringComparison.Ordinal));
         Assert.True(PeerCycle.Validate(pair).IsValid);
