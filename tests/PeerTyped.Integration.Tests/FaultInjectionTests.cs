@@ -192,7 +192,7 @@ public class FaultInjectionTests
 
         var acknowledged = await WriteAsync(store, writers: 4, updatesEach: 50, keyOf: _ => Key, halfway: null);
 
-        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Risks!;
+        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Phases!;
         Assert.Equal(200, acknowledged.Count);
         Assert.Equal(acknowledged.Order(), risks.Order());
 

@@ -14,13 +14,13 @@ public class OutcomeTests
 
     private static PeerConnectionOptions Fast(NatsServer server) => new() { Servers = [server.Url], RequestTimeout = TimeSpan.FromSeconds(1), ConnectTimeout = TimeSpan.FromSeconds(1) };
 
-    /// <summary>Appends <paramref name="item"/> to the planner's risks; the transform pauses the server just before the write is sent.</summary>
+    /// <summary>Appends <paramref name="item"/> to the planner's output phases; the transform pauses the server just before the write is sent.</summary>
     private static Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<byte[]>> AppendThenPause(NatsServer server, string item, TimeSpan pause, Action? paused = null)
     {
         var done = false;
         return async (json, cancellationToken) =>
         {
-            var document = PeerCycle.Parse(json.Span).AsPlanner().WithPlan(p => p.WithOutput(o => o.WithRisks((o.Risks ?? []).Add(item)))).Document;
+            var document = PeerCycle.Parse(json.Span).AsPlanner().WithPlan(p => p.WithOutput(o => o.WithPhases((o.Phases ?? []).Add(item)))).Document;
             if (!done)
             {
                 done = true;
@@ -46,7 +46,7 @@ public class OutcomeTests
         Assert.Equal(created.Revision + 1, result.Revision);
         var latest = await store.ReadAsync(Key);
         Assert.Equal(result.Revision, latest.Revision);
-        Assert.Equal(["only-once"], latest.Document.Phases.Plan.Output!.Risks!);
+        Assert.Equal(["only-once"], latest.Document.Phases.Plan.Output!.Phases!);
         Assert.Equal(2, (await StoreFactory.HistoryAsync(store, Key)).Count);
     }
 
@@ -86,7 +86,7 @@ public class OutcomeTests
         Assert.True(cancellation.IsCancellationRequested);
         Assert.True(result.Changed);
         Assert.Equal(created.Revision + 1, result.Revision);
-        Assert.Equal(["landed"], (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Risks!);
+        Assert.Equal(["landed"], (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Phases!);
         Assert.Equal(Encoding.UTF8.GetString((await store.ReadRawAsync(Key)).Value.Span), Encoding.UTF8.GetString((await store.ReadRawAsync(Key, result.Revision)).Value.Span));
     }
 }

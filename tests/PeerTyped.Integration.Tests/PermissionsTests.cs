@@ -217,7 +217,7 @@ public class PermissionsTests
                 var item = $"{role}-{n}";
                 var result = role switch
                 {
-                    "planner" => await store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithOutput(o => o.WithRisks((o.Risks ?? []).Add(item))))),
+                    "planner" => await store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithOutput(o => o.WithPhases((o.Phases ?? []).Add(item))))),
                     "executor" => await store.UpdateAsync<ExecutorView>(Key, v => v.WithExecute(e => e.WithOutput(o => o.WithFilesCreated((o.FilesCreated ?? []).Add(item))))),
                     "express" => await store.UpdateAsync<ExpressView>(Key, v => v.WithExpress(e => e.WithOutput(o => o.WithDeliverables((o.Deliverables ?? []).Add(item))))),
                     _ => await store.UpdateAsync<ReviewView>(Key, v => v.WithReview(r => r.WithOutput(o => o.WithRecommendations((o.Recommendations ?? []).Add(item))))),
@@ -233,7 +233,7 @@ public class PermissionsTests
 
         var latest = await admin.ReadAsync(Key);
         var phases = latest.Document.Phases;
-        var items = phases.Plan.Output!.Risks!.Concat(phases.Execute.Output!.FilesCreated!).Concat(phases.Express.Output!.Deliverables!).Concat(phases.Review.Output!.Recommendations!).ToList();
+        var items = phases.Plan.Output!.Phases!.Concat(phases.Execute.Output!.FilesCreated!).Concat(phases.Express.Output!.Deliverables!).Concat(phases.Review.Output!.Recommendations!).ToList();
         Assert.Equal(roles.Length * updatesEach, acknowledged.Count);
         Assert.Equal(acknowledged.Order(StringComparer.Ordinal), items.Order(StringComparer.Ordinal));
         Assert.Equal(items.Count, items.Distinct().Count());
