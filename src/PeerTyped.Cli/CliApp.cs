@@ -27,8 +27,15 @@ internal sealed class Invocation(ParseResult parse, GlobalOptions options, Termi
 
     public bool JsonOutput => Options.JsonOutput(Parse);
 
-    public Task<PeerStateStore> OpenStoreAsync() =>
-        PeerStateStore.ConnectAsync(Options.ConnectionOptions(Parse), Options.StoreOptions(Parse), Terminal.Logger, CancellationToken);
+    public Task<PeerStateStore> OpenStoreAsync()
+    {
+        var connection = Options.ConnectionOptions(Parse);
+        var store = Options.StoreOptions(Parse);
+        // An anonymous connection is the embedded single-machine default, where no gate runs: write directly without
+        // asking. Gate deployments authenticate every user, so `auto` looks for a gate there.
+        if (store.WriteMode == PeerWriteMode.Auto && !connection.IsAuthenticated) store = store with { WriteMode = PeerWriteMode.Direct };
+        return PeerStateStore.ConnectAsync(connection, store, Terminal.Logger, CancellationToken);
+    }
 
     public T? Get<T>(Option<T> option) => Parse.GetValue(option);
 

@@ -33,6 +33,9 @@ public sealed record PeerConnectionOptions
     /// <summary>The connection's name as the server shows it.</summary>
     public string ClientName { get; init; } = "peer-typed";
 
+    /// <summary>Whether any credentials are given (user, token, nkey, creds file, client certificate).</summary>
+    public bool IsAuthenticated => User is not null || Token is not null || NKeyFile is not null || CredsFile is not null || TlsCertFile is not null;
+
     /// <summary>The server list with any user:password@ removed, for messages.</summary>
     public string DisplayServers => string.Join(",", Servers.Select(RedactUrl));
 
