@@ -170,7 +170,8 @@ internal static class LintFixes
         var changed = Enumerable.Range(0, old.Length).Where(i => old[i] != @new[i]).ToList();
         if (changed.Count == 0) return string.Empty;
         var output = new System.Text.StringBuilder();
-        output.Append("--- a/").Append(path).Append('\n').Append("+++ b/").Append(path).Append('\n');
+        var shown = path.TrimStart('/');
+        output.Append("--- a/").Append(shown).Append('\n').Append("+++ b/").Append(shown).Append('\n');
         var index = 0;
         while (index < changed.Count)
         {
@@ -216,10 +217,12 @@ internal sealed partial class CommandFactory
             var findings = new List<LintFinding>();
             var fixedCount = 0;
             var fixedFiles = 0;
+            var unfixedErrors = 0;
             foreach (var file in files)
             {
                 var text = await File.ReadAllTextAsync(file, invocation.CancellationToken).ConfigureAwait(false);
                 var found = AgentLinter.Lint(file, text);
+                unfixedErrors += found.Count(f => f.Severity == "error");
                 if ((rewrite || preview) && found.Where(f => f.Fix is not null).Select(f => f.Fix!).ToList() is { Count: > 0 } fixes)
                 {
                     var after = LintFixes.Apply(text, fixes);
@@ -257,7 +260,8 @@ internal sealed partial class CommandFactory
             if (rewrite || preview) invocation.Terminal.Info($"{fixedCount} fix(es) {(rewrite ? "applied" : "to apply")} in {fixedFiles} file(s)");
             var fixable = findings.Count(f => f.Fix is not null);
             invocation.Terminal.Info($"{errors} error(s), {findings.Count - errors} warning(s) in {files.Count} file(s)" + (fixable > 0 ? $"; {fixable} fixable with --fix" : string.Empty));
-            return errors > 0 ? 1 : 0;
+            // --diff changes nothing: the files still hold every error found, fixable or not.
+            return (preview && !rewrite ? unfixedErrors : errors) > 0 ? 1 : 0;
         }, paths, format, fix, diff);
     }
 }
