@@ -21,8 +21,10 @@ public class ValidatorTests
     {
         var document = Documents.Node(Documents.Minimal());
         document["phases"]!["paln"] = new JsonObject { ["status"] = "pending" };
+        document["phases"]!["review"]!["status"] = "in_progress";
         document["phases"]!["review"]!["output"] = new JsonObject { ["quality_score"] = 101 };
         document["metadata"]!.AsObject().Remove("current_phase");
+        document["phases"]!["execute"]!["status"] = "in_progress";
         document["phases"]!["execute"]!["output"] = new JsonObject { ["files_created"] = new JsonArray(1, "b") };
 
         var violations = PeerCycle.Validate(Documents.Bytes(document)).Violations;

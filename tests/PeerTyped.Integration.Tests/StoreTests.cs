@@ -15,7 +15,7 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
         var created = await store.CreateAsync(Key, Docs.New(Key));
 
         var updated = await store.UpdateAsync<PlannerView>(Key, view => view
-            .WithPlan(plan => plan.WithStatus(PhaseStatus.Completed).WithOutput(o => o.WithRisks(["fsync"])))
+            .WithPlan(plan => plan.WithStatus(PhaseStatus.Completed).WithOutput(o => o.WithRisks([PeerTyped.Runtime.RawJson.FromString("fsync")])))
             .WithMetadata(m => m.WithCurrentPhase(PhaseName.Execute)));
 
         Assert.True(updated.Changed);
@@ -125,7 +125,7 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
                 // Each writer appends to a list its role owns; four writers share each role.
                 var result = (writer % 4) switch
                 {
-                    0 => await store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithOutput(o => o.WithRisks((o.Risks ?? []).Add(item))))),
+                    0 => await store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithOutput(o => o.WithPhases((o.Phases ?? []).Add(item))))),
                     1 => await store.UpdateAsync<ExecutorView>(Key, v => v.WithExecute(e => e.WithOutput(o => o.WithFilesCreated((o.FilesCreated ?? []).Add(item))))),
                     2 => await store.UpdateAsync<ExpressView>(Key, v => v.WithExpress(e => e.WithOutput(o => o.WithDeliverables((o.Deliverables ?? []).Add(item))))),
                     _ => await store.UpdateAsync<ReviewView>(Key, v => v.WithReview(r => r.WithOutput(o => o.WithRecommendations((o.Recommendations ?? []).Add(item))))),
@@ -137,7 +137,7 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
 
         var latest = await store.ReadAsync(Key);
         var phases = latest.Document.Phases;
-        var items = phases.Plan.Output!.Risks!.Concat(phases.Execute.Output!.FilesCreated!).Concat(phases.Express.Output!.Deliverables!).Concat(phases.Review.Output!.Recommendations!).ToList();
+        var items = phases.Plan.Output!.Phases!.Concat(phases.Execute.Output!.FilesCreated!).Concat(phases.Express.Output!.Deliverables!).Concat(phases.Review.Output!.Recommendations!).ToList();
         Assert.Equal(writers * updatesEach, items.Count);
         Assert.Equal(writers * updatesEach, items.Distinct().Count());
         // The bucket is this test's alone, so every revision after the create is one of the 1,600 updates.
