@@ -321,6 +321,16 @@ public partial class AgentOsReplayTests(NatsServerFixture nats) : IClassFixture<
         return file;
     }
 
+    // The same snippet lints the same way: each distinct text is linted (and fixed) once per test run.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<List<(string Code, string Message, bool Fixable)>>> Linted = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<(Operation Fixed, List<(string Code, string Message, bool Fixable)> Left)>> FixedOnce = new();
+
+    private static Task<List<(string Code, string Message, bool Fixable)>> LintAsync(CliRunner cli, Operation operation) =>
+        Linted.GetOrAdd(operation.File + "\n" + Render(operation), _ => LintAsync(cli, Write(operation)));
+
+    private static Task<(Operation Fixed, List<(string Code, string Message, bool Fixable)> Left)> LintFixAsync(CliRunner cli, Operation operation) =>
+        FixedOnce.GetOrAdd(operation.File + "\n" + Render(operation), _ => LintFixOnceAsync(cli, operation));
+
     private static async Task<List<(string Code, string Message, bool Fixable)>> LintAsync(CliRunner cli, string file)
     {
         var result = await cli.RunAsync("-o", "json", "lint", file);
@@ -332,7 +342,7 @@ public partial class AgentOsReplayTests(NatsServerFixture nats) : IClassFixture<
     }
 
     /// <summary>lint --fix on the operation's snippet, and the operation as the fixed snippet says.</summary>
-    private static async Task<(Operation Fixed, List<(string Code, string Message, bool Fixable)> Left)> LintFixAsync(CliRunner cli, Operation operation)
+    private static async Task<(Operation Fixed, List<(string Code, string Message, bool Fixable)> Left)> LintFixOnceAsync(CliRunner cli, Operation operation)
     {
         var file = Write(operation);
         var result = await cli.RunAsync("lint", "--fix", file);
@@ -410,7 +420,7 @@ public partial class AgentOsReplayTests(NatsServerFixture nats) : IClassFixture<
         var happyPath = new[] { Operation.Create("step 5: cycle_initialization", InitialState(prefix, number)), Plan("user-auth"), ExecuteStart(), ExecuteResults(new JsonArray("spec.md", "tasks.md", "api-spec.md"), new JsonArray("Write spec.md", "Write tasks.md")), Express(), Review(), Finalize() };
         foreach (var written in happyPath)
         {
-            var flagged = await LintAsync(cli, Write(written));
+            var flagged = await LintAsync(cli, written);
             var asWritten = await RunAsync(cli, key, written, roleSet);
             log.Add($"{written.File} {written.Step}: exit {asWritten.ExitCode}, lint {string.Join(",", flagged.Select(f => f.Code))}");
             // Refused exactly where lint flags: a refusal lint did not see, or a finding the store accepted, fails the test.
@@ -420,7 +430,7 @@ public partial class AgentOsReplayTests(NatsServerFixture nats) : IClassFixture<
             var (fixedOperation, left) = await LintFixAsync(cli, written);
             var operation = left.Count == 0 ? fixedOperation : ApplySuggestions(fixedOperation);
             Assert.All(left, f => Assert.Equal("PTL008", f.Code));
-            Assert.Empty(await LintAsync(cli, Write(operation)));
+            Assert.Empty(await LintAsync(cli, operation));
             var retried = await RunAsync(cli, key, operation, roleSet);
             Assert.True(retried.ExitCode == 0, $"{written.File} {written.Step} after lint --fix{(left.Count > 0 ? " and the suggestions" : string.Empty)}:\n{retried}");
         }
@@ -467,7 +477,7 @@ public partial class AgentOsReplayTests(NatsServerFixture nats) : IClassFixture<
             var fixedCreate = (await LintFixAsync(cli, Operation.Create("step 5", InitialState(key[..key.IndexOf(".cycle.", StringComparison.Ordinal)], index + 1)))).Fixed;
             Assert.Equal(0, (await RunAsync(cli, key, fixedCreate, roleSet)).ExitCode);
 
-            var flagged = await LintAsync(cli, Write(written));
+            var flagged = await LintAsync(cli, written);
             Assert.Equal(["PTL006", "PTL006", "PTL008"], flagged.Select(f => f.Code));
             Assert.Equal(4, (await RunAsync(cli, key, written, roleSet)).ExitCode);
 
@@ -479,7 +489,7 @@ public partial class AgentOsReplayTests(NatsServerFixture nats) : IClassFixture<
             Assert.Equal(4, (await RunAsync(cli, key, afterFix, roleSet)).ExitCode);
 
             var suggested = ApplySuggestions(afterFix);
-            Assert.Empty(await LintAsync(cli, Write(suggested)));
+            Assert.Empty(await LintAsync(cli, suggested));
             var accepted = await RunAsync(cli, key, suggested, roleSet);
             Assert.True(accepted.ExitCode == 0, accepted.ToString());
             var document = await ReadAsync(cli, key);
