@@ -42,10 +42,12 @@ public static class JsonText
             case JsonTokenType.StartArray: writer.WriteStartArray(); break;
             case JsonTokenType.EndArray: writer.WriteEndArray(); break;
             case JsonTokenType.PropertyName:
+                RefuseLoneSurrogate(ref reader);
                 if (reader.ValueIsEscaped || reader.HasValueSequence) writer.WritePropertyName(reader.GetString()!);
                 else writer.WritePropertyName(reader.ValueSpan);
                 break;
             case JsonTokenType.String:
+                RefuseLoneSurrogate(ref reader);
                 if (reader.ValueIsEscaped || reader.HasValueSequence) writer.WriteStringValue(reader.GetString());
                 else writer.WriteStringValue(reader.ValueSpan);
                 break;

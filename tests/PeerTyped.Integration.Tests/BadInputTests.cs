@@ -69,7 +69,7 @@ public class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixt
         ["validate: broken JSON"] = new("peer-typed", ["validate", "-"], null, "{bad", 4, "stdin: (document): malformed JSON"),
         ["update: jq yields a string"] = new("peer-typed", ["update", K, "--jq", "\"not an object\""], null, null, 4, "(document): \"not an object\" is not an object"),
         ["update: jq yields an array"] = new("peer-typed", ["update", K, "--jq", "[1,2]"], null, null, 4, "(document): an array is not an object"),
-        ["set: broken JSON array"] = new("peer-typed", ["set", K, "plan.output.risks", "[\"a\","], "planner", null, 4, "expected a JSON array of string"),
+        ["set: broken JSON array"] = new("peer-typed", ["set", K, "execute.output.files_created", "[\"a\","], "executor", null, 4, "expected a JSON array of string"),
         ["set: broken JSON object"] = new("peer-typed", ["set", K, "execute.output.results", "{\"a\":"], "executor", null, 4, "expected a JSON object"),
         // wrong types
         ["set: number from letters"] = new("peer-typed", ["set", K, "review.output.quality_score", "abc"], "review", null, 4, "/phases/review/output/quality_score: expected a number (at most 28 significant digits), got \"abc\""),
@@ -106,7 +106,7 @@ public class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixt
         ["patch: review writes plan"] = new("peer-typed", ["patch", K, "--merge", "{\"phases\":{\"plan\":{\"status\":\"failed\"}}}"], "review", null, 6, "role 'review' may not change /phases/plan/status (owned by planner)"),
         ["update-state: planner writes express"] = new("update-state.sh", [K, ".phases.express.status = \"completed\""], "planner", null, 6, "may not change /phases/express/status (owned by express)"),
         ["update: planner writes context"] = new("peer-typed", ["update", K, "--jq", ".context.user_requirements = \"x\""], "planner", null, 6, "may not change /context/user_requirements (owned by orchestrator)"),
-        ["patch: express writes the summary"] = new("peer-typed", ["patch", K, "--merge", "{\"cycle_summary\":{\"success\":true,\"summary\":\"s\"}}"], "express", null, 6, "may not change /cycle_summary (owned by review)"),
+        ["patch: express writes the insights"] = new("peer-typed", ["patch", K, "--merge", "{\"insights\":{\"learnings\":[]}}"], "express", null, 6, "may not change /insights (owned by review)"),
         ["update-state: two phases without a role"] = new("update-state.sh", [K, ".phases.plan.status = \"completed\" | .phases.execute.status = \"completed\""], null, null, 6, "with no role (PEER_ROLE unset)"),
         ["set: two phases without a role"] = new("peer-typed", ["set", K, "plan.status", "completed", "review.status", "completed"], null, null, 6, "with no role (PEER_ROLE unset)"),
         ["set: unknown role"] = new("peer-typed", ["set", K, "plan.status", "completed"], "plannr", null, 2, "unknown role 'plannr'"),

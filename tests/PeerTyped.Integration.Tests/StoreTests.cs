@@ -155,7 +155,7 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
         var bucket = store.Options.Bucket;
         await store.CreateAsync(Key, Docs.New(Key));
         var attempts = 0;
-        var racer = Docs.New(Key).AsPlanner().WithPlan(p => p.WithError("racer")).Document.ToUtf8Bytes();
+        var racer = Docs.New(Key).AsPlanner().WithPlan(p => p.WithOutput(o => o.WithInstructionType("racer"))).Document.ToUtf8Bytes();
 
         // Every attempt races with a writer that lands between our read and our compare-and-set.
         var error = await Assert.ThrowsAsync<PeerConflictException>(() => store.UpdateJsonAsync(Key, PeerCycleRoles.Planner, async (json, _) =>
@@ -176,14 +176,14 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
             if (!raced)
             {
                 raced = true;
-                RawPublish.PutAsync(nats.Server, bucket, Key, Docs.New(Key).AsPlanner().WithPlan(p => p.WithError("second racer")).Document.ToUtf8Bytes()).GetAwaiter().GetResult();
+                RawPublish.PutAsync(nats.Server, bucket, Key, Docs.New(Key).AsPlanner().WithPlan(p => p.WithOutput(o => o.WithInstructionType("second racer"))).Document.ToUtf8Bytes()).GetAwaiter().GetResult();
             }
             return view.WithPlan(p => p.WithStatus(PhaseStatus.Completed));
         });
         Assert.Equal(2, result.Attempts);
         var document = (await store.ReadAsync(Key)).Document;
         Assert.Equal(PhaseStatus.Completed, document.Phases.Plan.Status);
-        Assert.Equal("second racer", document.Phases.Plan.Error);
+        Assert.Equal("second racer", document.Phases.Plan.Output!.InstructionType);
     }
 
     [Fact]

@@ -407,7 +407,9 @@ namespace PeerTyped.Generators.Emitting
             }
             w.Open("if (present" + first + ")");
             w.Line("var value = at" + first + ";");
-            w.Line("if (" + Runtime + "JsonRules.Descend(ref value, " + rest + ") && " + check + ") " + onFail("value"));
+            // Below the first step, a member that is absent (or a value that is not an object) makes the test hold.
+            var descend = test.Path.Count == 1 ? string.Empty : Runtime + "JsonRules.Descend(ref value, " + rest + ") && ";
+            w.Line("if (" + descend + check + ") " + onFail("value"));
             w.Close();
         }
 
