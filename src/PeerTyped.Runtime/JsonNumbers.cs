@@ -30,7 +30,20 @@ public static class JsonNumbers
     public static bool TryReadExact(ref Utf8JsonReader reader, out decimal value)
     {
         if (!reader.TryGetDecimal(out value)) return false;
+        // Without an exponent and with at most 28 digits, a decimal holds the value exactly: no text to compare.
+        if (!reader.HasValueSequence && IsPlainShort(reader.ValueSpan)) return true;
         return Same(RawText(ref reader), value.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static bool IsPlainShort(ReadOnlySpan<byte> number)
+    {
+        var digits = 0;
+        foreach (var b in number)
+        {
+            if (b is (byte)'e' or (byte)'E') return false;
+            if (b is >= (byte)'0' and <= (byte)'9') digits++;
+        }
+        return digits <= 28;
     }
 
     /// <summary>Reads a number the validator accepted.</summary>

@@ -47,6 +47,23 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Any_JSON_is_written_back_byte_for_byte()
+    {
+        const string risks = "[{\"risk\":\"caf\\u00e9 \\/ fsync\",\"likelihood\":1.50,\"big\":1E+2},null,[true,\"\\n\"],-0.0]";
+        var json = Documents.Minimal().Replace("\"plan\": { \"status\": \"pending\" }",
+            "\"plan\": { \"status\": \"in_progress\", \"output\": { \"risks\": " + risks.Replace(",", " ,\n ", StringComparison.Ordinal) + " } }", StringComparison.Ordinal);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        Assert.True(PeerCycle.Validate(bytes).IsValid, PeerCycle.Validate(bytes).ToString());
+
+        var document = PeerCycle.Parse(bytes);
+        // Whitespace between tokens goes; every token stays as written (escapes, 1.50, 1E+2, -0.0).
+        Assert.Contains("\"risks\":" + risks, document.ToJson(), StringComparison.Ordinal);
+        Assert.Null(document.Phases.Plan.Output!.Risks![1].AsString());
+        Assert.Equal("null", document.Phases.Plan.Output.Risks[1].Json);
+        Assert.Equal(PeerCycle.Parse(document.ToUtf8Bytes()), document);
+    }
+
+    [Fact]
     public void Enums_keep_their_exact_json_spellings()
     {
         var document = PeerCycle.Parse(Encoding.UTF8.GetBytes(Documents.Minimal()))
