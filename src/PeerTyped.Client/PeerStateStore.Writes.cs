@@ -154,29 +154,24 @@ public sealed partial class PeerStateStore
             var reply = await GateRequestAsync(PeerGateProtocol.CycleNext, GateRole(null, fallback: PeerCycleRoles.Orchestrator), counterKey, PeerGateProtocol.CycleHeaders(Options.Bucket, prefix), [], cancellationToken).ConfigureAwait(false);
             return reply.Number;
         }
-        await StoreAsync(cancellationToken).ConfigureAwait(false);
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
         var budget = NewBudget();
         for (var attempt = 1; ; attempt++)
         {
+            // The counter and the cycle keys together decide the number (CycleCounter); the probe afterwards skips a
+            // number whose cycle was created directly between the listing and the counter's compare-and-set.
+            var highest = await HighestExistingCycleAsync(store, prefix, cancellationToken).ConfigureAwait(false);
             var latest = await LatestAsync(counterKey, cancellationToken).ConfigureAwait(false);
-            var next = NextCounterValue(counterKey, latest);
-            var outcome = await ApplyAtBaseAsync(counterKey, Encoding.UTF8.GetBytes(next.ToString(CultureInfo.InvariantCulture)), latest?.Entry.Revision ?? 0, NewAttemptId(), budget, cancellationToken).ConfigureAwait(false);
-            if (outcome.Written) return next;
+            var next = CycleCounter.Next(latest is { Entry.Operation: PeerOperation.Put } ? CycleCounter.Parse(counterKey, latest.Entry.Value.Span) : null, highest);
+            var outcome = await ApplyAtBaseAsync(counterKey, CycleCounter.Format(next), latest?.Entry.Revision ?? 0, NewAttemptId(), budget, cancellationToken).ConfigureAwait(false);
+            if (outcome.Written)
+            {
+                if (await CycleKeyExistsAsync(store, $"{prefix}.cycle.{next}", cancellationToken).ConfigureAwait(false)) continue;
+                return next;
+            }
             // Allocation must not fail under load the way a document write may: every caller needs a number, so only the deadline ends it.
             if (budget.Expired) throw new PeerConflictException(counterKey, attempt, outcome.Revision, budget.ToString());
             await budget.WaitAsync(Math.Min(attempt, 1), cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>The counter's next value: one more than the stored whole number, 1 when there is none.</summary>
-    private static int NextCounterValue(string counterKey, StoredRevision? latest)
-    {
-        if (latest is null || latest.Entry.Operation != PeerOperation.Put) return 1;
-        var text = Encoding.UTF8.GetString(latest.Entry.Value.Span);
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var current))
-        {
-            throw new PeerValidationException(counterKey, [new Violation(string.Empty, "type", $"the cycle counter holds {text}, not a whole number")]);
-        }
-        return current + 1;
     }
 }

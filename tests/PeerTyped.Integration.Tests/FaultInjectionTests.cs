@@ -12,7 +12,7 @@ public class FaultInjectionTests
 {
     private const string Key = "peer.spec.faults.cycle.1";
 
-    /// <summary>Appends <paramref name="id"/> to the planner's output phases unless it is already there, so a retry after an unknown outcome is harmless.</summary>
+    /// <summary>Appends <paramref name="id"/> to the planner's output.phases list unless it is already there, so a retry after an unknown outcome is harmless.</summary>
     private static PlannerView Append(PlannerView view, string id) =>
         view.WithPlan(p => p.WithOutput(o => o.Phases?.Contains(id) == true ? o : o.WithPhases((o.Phases ?? []).Add(id))));
 
