@@ -73,7 +73,7 @@ internal static class Jq
             JqOutcome.CompileError => throw new PeerUsageException($"{key}: the jq filter does not compile: {result.Message}"),
             JqOutcome.RuntimeError => throw Invalid(key, $"the jq filter failed (exit {result.ExitCode}): {result.Message}"),
             JqOutcome.NoDocument => throw Invalid(key, "the jq filter produced no document; it must produce exactly one"),
-            JqOutcome.SeveralDocuments => throw Invalid(key, "the jq filter produced more than one document; it must produce exactly one"),
+            JqOutcome.SeveralDocuments => throw Invalid(key, "the jq filter produced 2 or more documents; it must produce exactly one"),
             JqOutcome.TimedOut => throw Invalid(key, result.Message + " (--jq-timeout, $" + TimeoutVariable + "); nothing was written"),
             _ => throw Invalid(key, result.Message + "; nothing was written"),
         };
