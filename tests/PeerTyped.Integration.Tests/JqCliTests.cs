@@ -99,7 +99,8 @@ public class JqCliTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
     public async Task Without_libjq_the_jq_binary_runs_the_filter()
     {
         var cli = await ReadyAsync();
-        var result = await cli.RunAsync(["update", Key, "--jq", ".phases.plan.status = $s", "--arg", "s", "in_progress"],
+        // A filter outside the fast path, so jq itself runs.
+        var result = await cli.RunAsync(["update", Key, "--jq", ".phases.plan.status = ($s | ascii_downcase)", "--arg", "s", "IN_PROGRESS"],
             new Dictionary<string, string?> { ["PEER_JQ_LIBRARY"] = "/nonexistent/libjq.so.1", ["PEER_ROLE"] = "planner" }, null);
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("\"in_progress\"\n", (await cli.RunAsync("get", Key, "--path", "plan.status")).Stdout);

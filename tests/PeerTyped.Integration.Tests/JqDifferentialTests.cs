@@ -136,6 +136,65 @@ public partial class JqDifferentialTests
         ["ltrimstr/split/join"] = new("""{a: ("peer.spec.x" | ltrimstr("peer.")), b: ("a.b.c" | split(".") | join("/")), c: ("x" * 3)}""", Small),
         ["sql-ish builtins"] = new("{i: (.list | index(2)), c: (.list | contains([2])), a: (.list | any(. > 2)), m: (.list | max), s: (.list | add)}", Small),
         ["getpath on fixture"] = new("""getpath(["phases","execute","output","files_created"]) | length""", Fixture),
+        // Shapes of the fast path and their near misses (the fast path must decline every near miss or agree with jq).
+        ["fast: chain with a pipe in a string"] = new(""".phases.plan.status = "a|b" | .phases.plan.note = "c = d" """, Small),
+        ["fast: append several values"] = new(""".phases.plan.output.risks += ["a", $f, 3, -4, null, true, (now|todate)]""", Fixture, Arg("f", "fsync")),
+        ["fast: append to an array"] = new(".list += [4]", Small),
+        ["fast: no spaces"] = new(".a.b=1|.c+=[2]", """{"c":[],"a":{}}"""),
+        ["fast: null on the way"] = new(".p.q.r = 1", """{"p":null}"""),
+        ["fast: keyword fields"] = new(".if = 1 | .and.or = 2 | .__loc__ = 3", Small),
+        ["fast: $argjson object"] = new(".context.extra = $v", Fixture, ArgJson("v", """{"k":[1,2,"x"],"b":false}""")),
+        ["fast: $argjson string"] = new(".s = $v", Small, ArgJson("v", "\"str\"")),
+        ["fast: slurpfile whole"] = new(".context.extra = $files", Small, Slurp("files", SlurpFile("fast.json", "1 \"two\" [3] null {\"a\":4}"))),
+        ["fast: argument bound twice"] = new(".x = $a", Small, Arg("a", "first"), ArgJson("a", "2")),
+        ["fast: unicode in a literal and an argument"] = new(".s = \"héllo ☃ 𝄞\" | .t = $u", Small, Arg("u", "ünï 𝄞")),
+        ["fast: pretty input"] = new(".a = 2", "{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n"),
+        ["near: literal 1.0"] = new(".a = 1.0", Small),
+        ["near: literal 1e3"] = new(".a = 1e3", Small),
+        ["near: literal -0"] = new(".a = -0", Small),
+        ["near: 16-digit integer"] = new(".a = 1234567890123456", Small),
+        ["near: escape in a literal"] = new(""".a = "\u00e9" """, Small),
+        ["near: interpolation"] = new(""".a = "x\(1)" """, Small),
+        ["near: $argjson 1.5"] = new(".a = $v", Small, ArgJson("v", "1.5")),
+        ["near: $argjson big"] = new(".a = $v", Small, ArgJson("v", "12345678901234567890")),
+        ["near: $argjson null"] = new(".a = $v", Small, ArgJson("v", "null")),
+        ["near: document with big numbers"] = new(".x = 1", """{"n":9223372036854775808,"m":1.0}"""),
+        ["near: document with an escape"] = new(".x = 1", """{"s":"caf\u00e9"}"""),
+        ["near: document with a lone surrogate"] = new(".x = 1", """{"s":"\ud800"}"""),
+        ["near: duplicate keys"] = new(".x = 1", """{"a":1,"a":2}"""),
+        ["near: document is an array"] = new(".a = 1", "[1]"),
+        ["near: through a number"] = new(".a.b = 1", Small),
+        ["near: through an array"] = new(".list.x = 1", Small),
+        ["near: through a string"] = new(".s.x = 1", Small),
+        ["near: append to a number"] = new(".a += [1]", Small),
+        ["near: append a number"] = new(".list += 1", Small),
+        ["near: append nothing"] = new(".list += []", Small),
+        ["near: append to an object"] = new(".phases += [1]", Small),
+        ["near: undefined variable"] = new(".a = $nope", Small),
+        ["near: $__loc__"] = new(".a = $__loc__", Small),
+        ["near: $ENV"] = new(".a = $ENV", Small),
+        ["near: $ARGS"] = new(".a = $ARGS", Small, Arg("x", "1")),
+        ["near: comma"] = new(".a = 1, .b = 2", Small),
+        ["near: update-assign"] = new(".a |= 2", Small),
+        ["near: comparison"] = new(".a == 1", Small),
+        ["near: double assignment"] = new(".a = .b = 1", Small),
+        ["near: space inside a path"] = new(".a .b = 1", Small),
+        ["near: bracket path"] = new(""".["a"] = 2""", Small),
+        ["near: comment"] = new(".a = 2 # set a", Small),
+        ["near: now without todate"] = new(".a = now | .a |= type", Small),
+        ["near: empty step"] = new(".a = 1 |", Small),
+        ["near: slurpfile missing"] = new(".a = $files", Small, Slurp("files", Path.Combine(SlurpDirectory, "absent.json"))),
+        ["near: slurpfile with a float"] = new(".a = $files", Small, Slurp("files", SlurpFile("float.json", "1.5"))),
+    };
+
+    /// <summary>Corpus cases the fast path answers itself; every other case must go to jq.</summary>
+    private static readonly HashSet<string> FastPathCases = new(StringComparer.Ordinal)
+    {
+        "assign literal", "assign literal (small)", "assign new path", "assign number", "assign $arg", "append $arg", "append to missing",
+        "assign now|todate", "chain of assignments", "first binding wins", "first binding wins across kinds", "slurpfile of several texts",
+        "fast: chain with a pipe in a string", "fast: append several values", "fast: append to an array", "fast: no spaces",
+        "fast: null on the way", "fast: keyword fields", "fast: $argjson object", "fast: $argjson string", "fast: slurpfile whole",
+        "fast: argument bound twice", "fast: unicode in a literal and an argument", "fast: pretty input",
     };
 
     public static TheoryData<string> CaseNames() => new(Corpus.Keys);
@@ -176,6 +235,31 @@ public partial class JqDifferentialTests
                 }
             }
         }
+    }
+
+    /// <summary>The same JSON: values and member order as jq printed them, whatever the escaping.</summary>
+    private static string Canonical(JqResult result)
+    {
+        if (result.Output is null) return Describe(result);
+        var relaxed = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var text = System.Text.Json.Nodes.JsonNode.Parse(result.Output)?.ToJsonString(relaxed) ?? "null";
+        return $"{result.Outcome}: {Timestamp().Replace(text, "<now>")}";
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public async Task The_fast_path_or_its_fallback_gives_what_the_jq_binary_gives(string name)
+    {
+        var @case = Corpus[name];
+        var input = Encoding.UTF8.GetBytes(@case.Input);
+        using var expected = JqFilter.Create(@case.Filter, @case.Arguments, Binary);
+        using var actual = JqFilter.Create(@case.Filter, @case.Arguments);
+        var binary = await expected.RunAsync(input);
+        var auto = await actual.RunAsync(input);
+        // The store re-reads whatever jq prints, so the same JSON is what must agree; errors must agree exactly.
+        Assert.Equal(Canonical(binary), Canonical(auto));
+        Assert.Equal(binary.Output is null ? Describe(binary) : string.Empty, auto.Output is null ? Describe(auto) : string.Empty);
+        Assert.True(FastPathCases.Contains(name) == (actual.FastPathRuns == 1), $"{name}: the fast path ran {actual.FastPathRuns} times");
     }
 
     [Fact]

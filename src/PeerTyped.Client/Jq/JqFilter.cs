@@ -32,7 +32,10 @@ public abstract class JqFilter : IDisposable
 
     public JqOptions Options { get; }
 
-    /// <summary>"libjq" or "jq process".</summary>
+    /// <summary>Runs answered without jq by the fast path (see FastPathJqFilter); the rest ran in jq.</summary>
+    public virtual int FastPathRuns => 0;
+
+    /// <summary>"libjq", "jq process" or "fast path".</summary>
     public abstract string EngineName { get; }
 
     /// <summary>What jq compiles: the environment prefix, then the filter.</summary>
@@ -44,7 +47,16 @@ public abstract class JqFilter : IDisposable
     public static JqFilter Create(string filter, IReadOnlyList<JqArgument> arguments, JqOptions? options = null)
     {
         options ??= new JqOptions();
-        return options.Engine switch
+        if (options.Engine == JqEngine.Auto && !options.DisableFastPath
+            && FastPathJqFilter.TryCreate(filter, arguments, options, () => CreateEngine(filter, arguments, options)) is { } fast)
+        {
+            return fast;
+        }
+        return CreateEngine(filter, arguments, options);
+    }
+
+    private static JqFilter CreateEngine(string filter, IReadOnlyList<JqArgument> arguments, JqOptions options) =>
+        options.Engine switch
         {
             JqEngine.Process => new ProcessJqFilter(filter, arguments, options),
             JqEngine.InProcess => LibJq.TryLoad()
@@ -52,10 +64,9 @@ public abstract class JqFilter : IDisposable
                 : throw new PeerUnavailableException($"libjq ({LibJq.LibraryName}) cannot be loaded; install libjq1 or use the jq process"),
             _ => LibJq.TryLoad() ? new InProcessJqFilter(filter, arguments, options) : new ProcessJqFilter(filter, arguments, options),
         };
-    }
 
     /// <summary>Runs the filter on one JSON document within the bounds of <see cref="Options"/>.</summary>
-    public async ValueTask<JqResult> RunAsync(ReadOnlyMemory<byte> input, CancellationToken cancellationToken = default)
+    public virtual async ValueTask<JqResult> RunAsync(ReadOnlyMemory<byte> input, CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _running, 1) == 1) throw new InvalidOperationException("runs of one jq filter must not overlap");
         try

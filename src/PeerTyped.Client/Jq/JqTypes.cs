@@ -46,6 +46,9 @@ public sealed record JqOptions
     /// <summary>Most memory a run may add: the growth of this process's resident set, or the jq child's resident set.</summary>
     public long MaxMemoryBytes { get; init; } = 512L << 20;
 
+    /// <summary>With <see cref="JqEngine.Auto"/>, the shapes agents use run without jq (see FastPathJqFilter) unless this is set.</summary>
+    public bool DisableFastPath { get; init; }
+
     public JqEngine Engine { get; init; } = JqEngine.Auto;
 
     /// <summary>Environment variable names exposed to the filter as <c>$ENV</c>/<c>env</c> (see <see cref="JqEnvironment"/>).</summary>
