@@ -149,6 +149,12 @@ public partial class JqDifferentialTests
         ["fast: argument bound twice"] = new(".x = $a", Small, Arg("a", "first"), ArgJson("a", "2")),
         ["fast: unicode in a literal and an argument"] = new(".s = \"héllo ☃ 𝄞\" | .t = $u", Small, Arg("u", "ünï 𝄞")),
         ["fast: pretty input"] = new(".a = 2", "{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n"),
+        ["fast: counter"] = new(".phases.plan.output.estimated_duration += 1 | .a += -3 | .missing += 5", Fixture.Replace("\"phases\"", "\"a\": 2, \"phases\"", StringComparison.Ordinal)),
+        ["fast: counter near 15 digits"] = new(".a += 1", """{"a":999999999999998}"""),
+        ["near: counter past 15 digits"] = new(".a += 1", """{"a":999999999999999}"""),
+        ["near: counter on a string"] = new(".s += 1", Small),
+        ["near: counter by a fraction"] = new(".a += 1.5", Small),
+        ["near: counter by a variable"] = new(".a += $n", Small, ArgJson("n", "2")),
         ["near: literal 1.0"] = new(".a = 1.0", Small),
         ["near: literal 1e3"] = new(".a = 1e3", Small),
         ["near: literal -0"] = new(".a = -0", Small),
@@ -195,6 +201,7 @@ public partial class JqDifferentialTests
         "fast: chain with a pipe in a string", "fast: append several values", "fast: append to an array", "fast: no spaces",
         "fast: null on the way", "fast: keyword fields", "fast: $argjson object", "fast: $argjson string", "fast: slurpfile whole",
         "fast: argument bound twice", "fast: unicode in a literal and an argument", "fast: pretty input",
+        "fast: counter", "fast: counter near 15 digits",
     };
 
     public static TheoryData<string> CaseNames() => new(Corpus.Keys);
