@@ -20,7 +20,8 @@ mkdir -p bench/results
 hyperfine --shell bash --warmup 5 --runs "$runs" --export-markdown bench/results/process.md --export-json bench/results/process.json \
   -n "NativeAOT no-op (peer-typed --version)" "$pt --version >/dev/null" \
   -n "peer-typed set (10.7 KB document)" "PEER_ROLE=planner $pt -q set $key plan.output.estimated_duration \$RANDOM >/dev/null" \
-  -n "update-state.sh (10.7 KB document)" "PEER_ROLE=planner $wrappers/update-state.sh $key '.phases.plan.output.estimated_duration += 1' >/dev/null 2>&1" \
+  -n "update-state.sh (10.7 KB document; fast path)" "PEER_ROLE=planner $wrappers/update-state.sh $key '.phases.plan.output.estimated_duration += 1' >/dev/null 2>&1" \
+  -n "update-state.sh, libjq without the fast path (PEER_JQ_ENGINE=libjq)" "PEER_JQ_ENGINE=libjq PEER_ROLE=planner $wrappers/update-state.sh $key '.phases.plan.output.estimated_duration += 1' >/dev/null 2>&1" \
   -n "update-state.sh, jq process (PEER_JQ_ENGINE=process)" "PEER_JQ_ENGINE=process PEER_ROLE=planner $wrappers/update-state.sh $key '.phases.plan.output.estimated_duration += 1' >/dev/null 2>&1" \
   -n "seed update-state.sh minus nats" "bench/seed-update-without-nats.sh $state '.phases.plan.output.estimated_duration += 1' >/dev/null 2>&1"
 rm -f "$state"
