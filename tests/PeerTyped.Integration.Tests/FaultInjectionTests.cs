@@ -12,9 +12,9 @@ public class FaultInjectionTests
 {
     private const string Key = "peer.spec.faults.cycle.1";
 
-    /// <summary>Appends <paramref name="id"/> to the planner's risks unless it is already there, so a retry after an unknown outcome is harmless.</summary>
+    /// <summary>Appends <paramref name="id"/> to the planner's output.phases list unless it is already there, so a retry after an unknown outcome is harmless.</summary>
     private static PlannerView Append(PlannerView view, string id) =>
-        view.WithPlan(p => p.WithOutput(o => o.Risks?.Contains(id) == true ? o : o.WithRisks((o.Risks ?? []).Add(id))));
+        view.WithPlan(p => p.WithOutput(o => o.Phases?.Contains(id) == true ? o : o.WithPhases((o.Phases ?? []).Add(id))));
 
     private static async Task AssertAllRevisionsValidAsync(PeerStateStore store, string key = Key)
     {
@@ -57,7 +57,7 @@ public class FaultInjectionTests
             {
                 var id = $"w{worker}-{n}";
                 var start = new ProcessStartInfo(CliRunner.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-                foreach (var argument in new[] { "--server", server.Url, "--bucket", cli.Bucket, "--as", "planner", "-q", "update", Key, "--jq", ".phases.plan.output.risks = ((.phases.plan.output.risks // []) | if index([$id]) then . else . + [$id] end)", "--arg", "id", id })
+                foreach (var argument in new[] { "--server", server.Url, "--bucket", cli.Bucket, "--as", "planner", "-q", "update", Key, "--jq", ".phases.plan.output.phases = ((.phases.plan.output.phases // []) | if index([$id]) then . else . + [$id] end)", "--arg", "id", id })
                 {
                     start.ArgumentList.Add(argument);
                 }
@@ -92,7 +92,7 @@ public class FaultInjectionTests
         await Task.WhenAll(work);
         await killer;
 
-        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Risks!;
+        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Phases!;
         Assert.True(killed > 10, $"only {killed} processes were killed");
         Assert.All(acknowledged, id => Assert.Contains(id, risks));
         Assert.Equal(risks.Count, risks.Distinct().Count());
@@ -146,7 +146,7 @@ public class FaultInjectionTests
             server = await server.RestartAsync();
             await writing.WaitAsync(TimeSpan.FromSeconds(120));
 
-            var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Risks!;
+            var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Phases!;
             Assert.Equal(300, acknowledged.Count);
             Assert.All(acknowledged, id => Assert.Contains(id, risks));
             Assert.Equal(300, risks.Count);
@@ -173,7 +173,7 @@ public class FaultInjectionTests
 
         var acknowledged = await WriteAsync(store, writers: 4, updatesEach: 50, keyOf: _ => Key, halfway: null);
 
-        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Risks!;
+        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Phases!;
         Assert.Equal(200, acknowledged.Count);
         Assert.Equal(acknowledged.Order(), risks.Order());
         await AssertAllRevisionsValidAsync(store, Key);
@@ -201,7 +201,7 @@ public class FaultInjectionTests
         var stored = new List<string>();
         foreach (var key in keys)
         {
-            stored.AddRange((await store.ReadAsync(key)).Document.Phases.Plan.Output!.Risks!);
+            stored.AddRange((await store.ReadAsync(key)).Document.Phases.Plan.Output!.Phases!);
             // Right after a fail-over the cluster may not yet answer consumer requests, which history needs.
             await WaitUntilAsync(async () =>
             {
