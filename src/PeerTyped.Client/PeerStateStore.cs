@@ -52,6 +52,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     /// <summary>Connects to NATS; an unreachable server is one <see cref="PeerUnavailableException"/> naming the URL.</summary>
     public static async Task<PeerStateStore> ConnectAsync(PeerConnectionOptions connection, PeerStoreOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
+        PeerSettings.Check(connection, options);
         (string PublicKey, string Seed)? nkey = connection.NKeyFile is null ? null : ReadNKey(connection.NKeyFile);
         var secrets = new[] { connection.Password, connection.Token, nkey?.Seed }.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray();
         var opts = NatsOpts.Default with
@@ -83,7 +84,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         catch (Exception ex) when (ex is NatsException or TimeoutException or IOException)
         {
             await nats.DisposeAsync().ConfigureAwait(false);
-            throw new PeerUnavailableException($"cannot reach NATS at {connection.DisplayServers}: {Redact(Innermost(ex).Message, secrets)}");
+            throw PeerConnectFailure.From(connection, Redact(Innermost(ex).Message, secrets));
         }
         return new PeerStateStore(nats, ownsConnection: true, options, logger, connection.DisplayServers, secrets);
     }
@@ -110,9 +111,9 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             using var pair = NATS.NKeys.KeyPair.FromSeed(seed);
             return (pair.GetPublicKey(), seed);
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or NATS.NKeys.NKeysException)
         {
-            throw new PeerUsageException($"the nkey file {path} holds no valid user seed");
+            throw new PeerUsageException($"the nkey file {path} holds no valid user seed (bad encoding or checksum)");
         }
     }
 
@@ -210,12 +211,12 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         {
             var entry = await Nats(() => store.GetEntryAsync(key, revision, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
             // Asked for a revision the bucket's history no longer holds, the server answers with a later one.
-            if (revision != 0 && entry.Revision != revision) throw new PeerNotFoundException($"{key}: revision {revision} not found (no longer in the bucket's history of {Options.History} revisions per key?)");
+            if (revision != 0 && entry.Revision != revision) throw new PeerNotFoundException($"{key}: revision {revision} not found in bucket {Options.Bucket} on {_servers} (no longer in the bucket's history of {Options.History} revisions per key?)");
             return ToRaw(entry);
         }
         catch (NatsKVKeyDeletedException)
         {
-            throw new PeerNotFoundException(revision == 0 ? $"{key}: not found (the key was deleted)" : $"{key}: revision {revision} is a delete marker");
+            throw new PeerNotFoundException(revision == 0 ? $"{key}: not found in bucket {Options.Bucket} on {_servers} (the key was deleted)" : $"{key}: revision {revision} in bucket {Options.Bucket} on {_servers} is a delete marker");
         }
         catch (NatsKVKeyNotFoundException)
         {
@@ -257,12 +258,12 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         var headers = message.Hdrs is { Length: > 0 } raw ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(raw)) : string.Empty;
         if (headers.Contains("KV-Operation: DEL", StringComparison.Ordinal)) operation = PeerOperation.Delete;
         else if (headers.Contains("KV-Operation: PURGE", StringComparison.Ordinal)) operation = PeerOperation.Purge;
-        if (revision == 0 && operation != PeerOperation.Put) throw new PeerNotFoundException($"{key}: not found (the key was deleted)");
+        if (revision == 0 && operation != PeerOperation.Put) throw new PeerNotFoundException($"{key}: not found in bucket {Options.Bucket} on {_servers} (the key was deleted)");
         return new PeerRawEntry(key, message.Seq, message.Time, operation, message.Data.ToArray());
     }
 
     private PeerNotFoundException NotFound(string key, ulong revision) =>
-        new(revision == 0 ? $"{key}: not found in bucket {Options.Bucket}" : $"{key}: revision {revision} not found");
+        new(revision == 0 ? $"{key}: not found in bucket {Options.Bucket} on {_servers}" : $"{key}: revision {revision} not found in bucket {Options.Bucket} on {_servers}");
 
     /// <summary>Every revision of <paramref name="key"/> still in the bucket's history, oldest first.</summary>
     public async IAsyncEnumerable<PeerRawEntry> HistoryAsync(string key, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -512,7 +513,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
 
     private Current Load(PeerRawEntry entry)
     {
-        if (entry.Operation != PeerOperation.Put) throw new PeerNotFoundException($"{entry.Key}: not found (the key was deleted)");
+        if (entry.Operation != PeerOperation.Put) throw new PeerNotFoundException($"{entry.Key}: not found in bucket {Options.Bucket} on {_servers} (the key was deleted)");
         var validation = PeerCycle.Validate(entry.Value.Span);
         if (!validation.IsValid)
         {

@@ -176,6 +176,8 @@ public sealed class ValidationContext
             context.Add("json", $"invalid UTF-8 at byte {InvalidUtf8Offset(utf8Json)}");
             return ValidationResult.Of(context.Violations);
         }
+        // Two members with one name: readers disagree on which counts, so the document has no single meaning.
+        if (JsonStrict.FindDuplicateName(utf8Json, JsonText.ReaderOptions) is { } duplicate) return ValidationResult.Of([duplicate]);
         var reader = new Utf8JsonReader(utf8Json, JsonText.ReaderOptions);
         try
         {

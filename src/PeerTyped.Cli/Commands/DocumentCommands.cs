@@ -67,7 +67,7 @@ internal sealed partial class CommandFactory
             byte[] json;
             if (invocation.Get(file) is { } source)
             {
-                json = source == "-" ? await ReadStdinAsync(invocation.CancellationToken).ConfigureAwait(false) : await File.ReadAllBytesAsync(source, invocation.CancellationToken).ConfigureAwait(false);
+                json = source == "-" ? await ReadStdinAsync(invocation.CancellationToken).ConfigureAwait(false) : await InputFile.ReadAsync(source, $"{resolved}: the document file", invocation.CancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -161,22 +161,16 @@ internal sealed partial class CommandFactory
     {
         var key = KeyArgument();
         var keyOption = KeyOption();
-        var merge = new Option<string>("--merge") { Description = "An RFC 7386 JSON merge patch, or @FILE (null removes a member)", Required = true };
+        var merge = new Option<string>("--merge") { Description = "An RFC 7386 JSON merge patch, or @FILE to read it from FILE (null removes a member)", Required = true };
         return Define("patch", "Apply an RFC 7386 merge patch through the same gate as every write", async invocation =>
         {
             var resolved = ResolveKey(invocation, key, keyOption);
             var text = invocation.Get(merge)!;
             // Bytes, not text: reading a file as a string would quietly turn invalid UTF-8 into U+FFFD.
-            var patchBytes = text.StartsWith('@') ? await File.ReadAllBytesAsync(text[1..], invocation.CancellationToken).ConfigureAwait(false) : Encoding.UTF8.GetBytes(text);
-            JsonNode? patch;
-            try
-            {
-                patch = JsonNode.Parse(patchBytes);
-            }
-            catch (JsonException ex)
-            {
-                throw new PeerValidationException(resolved, [new Violation(string.Empty, "json", "the merge patch is not valid JSON: " + ex.Message)]);
-            }
+            var patchBytes = text.StartsWith('@')
+                ? await InputFile.ReadAsync(text[1..], $"{resolved}: the merge patch file", invocation.CancellationToken).ConfigureAwait(false)
+                : Encoding.UTF8.GetBytes(text);
+            var patch = MergePatch.Parse(resolved, patchBytes);
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var result = await store.UpdateJsonAsync(resolved, RoleOrNull(invocation),
                 (current, _) => ValueTask.FromResult(MergePatch.Apply(current, patch)), invocation.CancellationToken).ConfigureAwait(false);
@@ -191,7 +185,7 @@ internal sealed partial class CommandFactory
         return Define("validate", "Validate a document against the schema, offline; every violation with its JSON Pointer", async invocation =>
         {
             var source = invocation.Get(file) ?? "-";
-            var bytes = source == "-" ? await ReadStdinAsync(invocation.CancellationToken).ConfigureAwait(false) : await File.ReadAllBytesAsync(source, invocation.CancellationToken).ConfigureAwait(false);
+            var bytes = source == "-" ? await ReadStdinAsync(invocation.CancellationToken).ConfigureAwait(false) : await InputFile.ReadAsync(source, "validate", invocation.CancellationToken).ConfigureAwait(false);
             var result = PeerCycle.Validate(bytes);
             if (invocation.JsonOutput)
             {
