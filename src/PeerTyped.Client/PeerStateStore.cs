@@ -292,14 +292,14 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         }
     }
 
-    private PeerEntry Typed(PeerRawEntry raw)
+    private static PeerEntry Typed(PeerRawEntry raw)
     {
-        var validation = PeerCycle.Validate(raw.Value.Span);
-        if (!validation.IsValid)
+        var validation = PeerDocumentCheck.Check(raw.Key, raw.Value.Span, out var document);
+        if (document is null)
         {
             throw new PeerValidationException(raw.Key, validation.Violations, $"stored revision {raw.Revision} is not schema-valid (inspect with `peer-typed doctor {raw.Key}`)");
         }
-        return new PeerEntry(raw.Key, raw.Revision, raw.Created, PeerCycle.Parse(raw.Value.Span), raw.Value);
+        return new PeerEntry(raw.Key, raw.Revision, raw.Created, document, raw.Value);
     }
 
     private static PeerRawEntry ToRaw(NatsKVEntry<byte[]> entry) => new(
@@ -325,8 +325,8 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             throw new PeerOwnershipException(key, role, [new OwnershipViolation("(document)", PeerCycle.OwnersOf(string.Empty))]);
         }
         var bytes = Normalize(key, json, "the new document");
-        CheckSize(key, bytes);
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        CheckSize(key, bytes);
         LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);
         try
         {
@@ -439,7 +439,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         {
             throw new PeerValidationException(key, [new Violation(string.Empty, "json", $"revision {revision} is {(target.Operation != PeerOperation.Put ? "a " + target.Operation.ToString().ToLowerInvariant() + " marker" : "empty")}; there is nothing to restore")]);
         }
-        var validation = PeerCycle.Validate(target.Value.Span);
+        var validation = PeerDocumentCheck.Check(key, target.Value.Span);
         if (!validation.IsValid && !force)
         {
             throw new PeerValidationException(key, validation.Violations, $"revision {revision} is not schema-valid (restore it anyway with --force)");
@@ -514,14 +514,13 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     private Current Load(PeerRawEntry entry)
     {
         if (entry.Operation != PeerOperation.Put) throw new PeerNotFoundException($"{entry.Key}: not found in bucket {Options.Bucket} on {_servers} (the key was deleted)");
-        var validation = PeerCycle.Validate(entry.Value.Span);
-        if (!validation.IsValid)
+        var validation = PeerDocumentCheck.Check(entry.Key, entry.Value.Span, out var document);
+        if (document is null)
         {
             return new Current(entry.Value, null, new PeerValidationException(entry.Key, validation.Violations,
                 $"stored revision {entry.Revision} is not schema-valid, so it cannot be changed (an operator can restore a good revision: `peer-typed doctor {entry.Key}`)"));
         }
         // Compare against the document as this writer would write it, so formatting differences are never "changes".
-        var document = PeerCycle.Parse(entry.Value.Span);
         return new Current(document.ToUtf8Bytes(), document, null);
     }
 
@@ -542,11 +541,8 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         var bytes = document.ToUtf8Bytes();
         var validation = PeerCycle.Validate(bytes);
         if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
-        var (prefix, cycleNumber) = PeerKey.Parse(key);
-        var mismatches = new List<Violation>();
-        if (document.CycleId != key) mismatches.Add(new Violation("/cycle_id", "key", $"\"{document.CycleId}\" must equal the key \"{key}\""));
-        if (document.Metadata.KeyPrefix != prefix) mismatches.Add(new Violation("/metadata/key_prefix", "key", $"\"{document.Metadata.KeyPrefix}\" must equal the key's prefix \"{prefix}\""));
-        if (document.Metadata.CycleNumber != cycleNumber) mismatches.Add(new Violation("/metadata/cycle_number", "key", $"{document.Metadata.CycleNumber} must equal the key's cycle number {cycleNumber}"));
+        PeerKey.Parse(key);
+        var mismatches = PeerDocumentCheck.KeyMismatches(key, document);
         if (mismatches.Count > 0) throw new PeerValidationException(key, mismatches, what + " does not match its key");
         return bytes;
     }
@@ -571,13 +567,8 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         }
     }
 
-    private void CheckSize(string key, byte[] document)
-    {
-        if (document.Length > Options.MaxValueSize)
-        {
-            throw new PeerValidationException(key, [new Violation(string.Empty, "maxValueSize", $"the document is {document.Length} bytes, over the bucket's max value size of {Options.MaxValueSize} bytes")]);
-        }
-    }
+    private void CheckSize(string key, byte[] document) =>
+        PeerLimits.CheckDocumentSize(key, document.Length, _stream?.Info.Config.MaxMsgSize ?? Options.MaxValueSize, Options.Bucket, _connection.ServerInfo?.MaxPayload ?? 0);
 
     private static void CheckRole(string? role)
     {
@@ -631,12 +622,14 @@ public sealed partial class PeerStateStore : IAsyncDisposable
 
     private const int FullJsonLimit = 5000;
     private const int PreviewLength = 1000;
+    private const int ChangeLogLimit = 1000;
 
     private void LogWrite(string key, ulong baseRevision, byte[] json, IReadOnlyList<JsonChange> changes)
     {
         if (!_logger.IsEnabled(LogLevel.Information)) return;
         LogWriting(key, baseRevision, json.Length, changes.Count);
-        foreach (var change in changes) LogChange(key, change.ToString());
+        // A change line quotes old and new values; one large value would otherwise log the document twice over.
+        foreach (var change in changes) LogChange(key, change.ToString() is { Length: > ChangeLogLimit } line ? line[..ChangeLogLimit] + $"… ({line.Length} chars)" : change.ToString());
         var text = Encoding.UTF8.GetString(json);
         if (json.Length < FullJsonLimit) LogFullJson(key, text);
         else LogJsonPreview(key, PreviewLength, text[..Math.Min(PreviewLength, text.Length)]);

@@ -16,13 +16,13 @@ internal sealed partial class CommandFactory
         var revision = new Option<ulong>("--revision", "-r") { Description = "Read this revision instead of the latest" };
         var path = new Option<string?>("--path", "-p") { Description = "Print one value: a short path (plan.status) or a JSON Pointer (/phases/plan/output/risks/0)" };
         var rawOutput = new Option<bool>("--raw-output") { Description = "With --path, print a string without JSON quotes (as jq -r)" };
-        var raw = new Option<bool>("--raw") { Description = "Print the stored bytes as they are, even when they are not valid (operators)" };
+        var raw = new Option<bool>("--raw") { Description = "Print exactly the stored bytes, no newline added, even when they are not valid (operators)" };
         return DefineForKey("get", "Print the document (or one value) as JSON on stdout", async (invocation, resolved, store) =>
         {
             if (invocation.Get(raw))
             {
                 var entry = await store.ReadRawAsync(resolved, invocation.Get(revision), invocation.CancellationToken).ConfigureAwait(false);
-                invocation.Terminal.Data(entry.Value.Span);
+                invocation.Terminal.RawData(entry.Value.Span);
                 return 0;
             }
             var document = invocation.Get(revision) is > 0 and var at
@@ -94,13 +94,16 @@ internal sealed partial class CommandFactory
         {
             var tokens = invocation.Get(pairs)!.ToList();
             string? positionalKey = null;
-            if (tokens.Count % 2 == 1)
+            // A key starts with "peer." and no path does, so the first word says which it is; counting words would
+            // mistake `set KEY plan.status` (a missing value) for a path and a value with no key.
+            if (tokens[0].StartsWith("peer.", StringComparison.Ordinal) || (tokens.Count % 2 == 1 && PeerCycleFields.Find(tokens[0]) is null))
             {
                 positionalKey = tokens[0];
                 tokens.RemoveAt(0);
             }
-            if (tokens.Count == 0) throw new PeerUsageException("set needs PATH VALUE pairs, e.g. peer-typed set plan.status completed");
             var resolved = positionalKey ?? ResolveKey(invocation, null, keyOption);
+            if (tokens.Count == 0) throw new PeerUsageException($"{resolved}: set needs PATH VALUE pairs, e.g. peer-typed set {resolved} plan.status completed");
+            if (tokens.Count % 2 == 1) throw new PeerUsageException($"{resolved}: set: {tokens[^1]} has no value; give PATH VALUE pairs, e.g. {tokens[^1]} VALUE");
             PeerKey.Parse(resolved);
             var assignments = new List<(FieldInfo<PeerCycle> Field, string Value)>();
             for (var i = 0; i < tokens.Count; i += 2)
