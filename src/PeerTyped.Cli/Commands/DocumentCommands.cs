@@ -154,7 +154,13 @@ internal sealed partial class CommandFactory
             var program = invocation.Get(filter)!;
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var result = await store.UpdateJsonAsync(resolved, RoleOrNull(invocation),
-                (current, cancellationToken) => Jq.RunAsync(resolved, program, jqArguments, current, cancellationToken), invocation.CancellationToken).ConfigureAwait(false);
+                async (current, cancellationToken) =>
+                {
+                    FaultInjection.At("after-read");
+                    var changed = await Jq.RunAsync(resolved, program, jqArguments, current, cancellationToken).ConfigureAwait(false);
+                    FaultInjection.At("after-jq");
+                    return changed;
+                }, invocation.CancellationToken).ConfigureAwait(false);
             PrintWrite(invocation, result);
             return 0;
         }, key, keyOption, filter, arg, argjson, slurpfile);

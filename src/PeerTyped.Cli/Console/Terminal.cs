@@ -87,12 +87,14 @@ internal sealed class Terminal
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information && (!terminal.Quiet || logLevel >= LogLevel.Warning);
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information && (!terminal.Quiet || logLevel >= LogLevel.Warning || FaultInjection.Active);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (!IsEnabled(logLevel)) return;
             var message = formatter(state, exception);
+            FaultInjection.FromLog(message);
+            if (terminal.Quiet && logLevel < LogLevel.Warning) return;
             if (logLevel >= LogLevel.Error) terminal.Error(message);
             else if (logLevel == LogLevel.Warning) terminal.Warn(message);
             else terminal.Info(message);
