@@ -33,6 +33,7 @@ internal static partial class CommandLineGuard
         var result = new List<string>(args.Length);
         Command command = root;
         var options = OptionsOf(root, new Dictionary<string, Option>(StringComparer.Ordinal));
+        var positionals = 0;
         for (var i = 0; i < args.Length; i++)
         {
             var token = args[i];
@@ -40,6 +41,13 @@ internal static partial class CommandLineGuard
             {
                 result.AddRange(args[i..]);
                 break;
+            }
+            // set KEY PATH -h: once a list of values has begun, a help word is one of them (set's value, diff's revision).
+            if (positionals > 0 && HelpWords.Contains(token) && command.Arguments.Any(a => a is Argument<string[]>))
+            {
+                result.Add(Marker + token);
+                positionals++;
+                continue;
             }
             if (options.TryGetValue(token, out var option))
             {
@@ -57,6 +65,7 @@ internal static partial class CommandLineGuard
             {
                 command = subcommand;
                 options = OptionsOf(subcommand, options);
+                positionals = 0;
                 result.Add(token);
                 continue;
             }
@@ -71,6 +80,7 @@ internal static partial class CommandLineGuard
                 throw new PeerUsageException($"unknown option '{token}' for '{CommandPath(root, command)}' (a value that starts with '-' goes after --, as in: set KEY PATH -- -value)");
             }
             result.Add(token);
+            positionals++;
         }
         return [.. result];
     }
@@ -154,6 +164,10 @@ internal static partial class CommandLineGuard
                     Installed.Remove(option);
                     break;
             }
+        }
+        foreach (var argument in command.Arguments.OfType<Argument<string[]>>())
+        {
+            argument.CustomParser ??= result => [.. result.Tokens.Select(t => Unwrap(t.Value))];
         }
         foreach (var subcommand in command.Subcommands) InstallUnwrapping(subcommand);
     }

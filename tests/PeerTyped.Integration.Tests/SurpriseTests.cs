@@ -51,6 +51,9 @@ public class SurpriseTests(NatsServerFixture nats) : IClassFixture<NatsServerFix
         await using var store = await StoreAsync(cli);
         var stored = (await store.ReadAsync(Key)).Document.Phases.Execute.Output!.FilesCreated!;
         Assert.Equal(values, stored);
+        var set = await cli.RunAsync(["set", Key, "plan.output.success_criteria", "-h"], new Dictionary<string, string?> { ["PEER_ROLE"] = "planner" }, null);
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.Equal("-h", (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.SuccessCriteria);
         var viaWrapper = await cli.ScriptAsync("update-state.sh", [Key, ".phases.execute.output.files_modified = [$f]", "--arg", "f", "--help"], Executor);
         Assert.True(viaWrapper.ExitCode == 0, viaWrapper.ToString());
         Assert.Equal(["--help"], (await store.ReadAsync(Key)).Document.Phases.Execute.Output!.FilesModified!);
