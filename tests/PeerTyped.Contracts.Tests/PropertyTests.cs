@@ -38,7 +38,12 @@ public class PropertyTests
 
     private static readonly byte[][] Bases = [Documents.Large(), Encoding.UTF8.GetBytes(Documents.Minimal()), Encoding.UTF8.GetBytes(Documents.Minimal("peer.global.cycle.7"))];
 
-    /// <summary>Edge values as raw JSON text, so that escapes and numbers reach the validator exactly as written.</summary>
+    /// <summary>
+    /// Edge values as raw JSON text, so that escapes and numbers reach the validator exactly as written. Not yet here:
+    /// "\ud800", "\udc00x", 9223372036854775808, -9223372036854775809, 1e300, 1E400 and a 30-digit integer — the
+    /// validator on this branch crashes on a lone low surrogate and accepts integers the reader cannot hold (issue 13
+    /// item 3, fixed in the validator by the schema11 branch); add them back once that is merged.
+    /// </summary>
     private static readonly string[] EdgeValues =
     [
         "0", "-1", "100", "101", "1.0", "1.5", "-0", "1e2", "9223372036854775807", 
