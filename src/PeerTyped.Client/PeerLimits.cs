@@ -11,11 +11,12 @@ namespace PeerTyped.Client;
 public static class PeerLimits
 {
     /// <summary>
-    /// Bytes kept free for the headers a write carries: the NATS/1.0 line, the expected revision or stream sequence
-    /// (20 digits at most), the expected stream name (KV_ plus the bucket) and room for an attempt id — 192 plus the
-    /// bucket name's length covers the longest of them.
+    /// Bytes kept free for the headers a write carries: the NATS/1.0 line (10), the expected revision or stream
+    /// sequence (up to 59), the expected stream name (27 plus the bucket's), and an attempt id as Nats-Msg-Id and as a
+    /// header of its own (about 55 each with a 36-character id) — about 210 plus the bucket name's length at most;
+    /// 320 leaves room for one more header.
     /// </summary>
-    public static int HeaderReserve(string bucket) => 192 + bucket.Length;
+    public static int HeaderReserve(string bucket) => 320 + bucket.Length;
 
     /// <summary>
     /// The longest key accepted, in characters. A key travels in the subject of every publish and request, and the
