@@ -52,7 +52,7 @@ internal static class Scaling
                 var id = $"w{writer}-{n}";
                 var key = keys[(writer * updatesPerWriter + n) % keys.Length];
                 var started = Stopwatch.GetTimestamp();
-                var result = await store.UpdateAsync<PlannerView>(key, v => v.WithPlan(p => p.WithOutput(o => o.WithRisks((o.Risks ?? []).Add(id)))));
+                var result = await store.UpdateAsync<PlannerView>(key, v => v.WithPlan(p => p.WithOutput(o => o.WithPhases((o.Phases ?? []).Add(id)))));
                 latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 Interlocked.Add(ref retries, result.Attempts - 1);
             }
@@ -60,7 +60,7 @@ internal static class Scaling
         clock.Stop();
 
         var stored = 0;
-        foreach (var key in keys) stored += (await store.ReadAsync(key)).Document.Phases.Plan.Output?.Risks?.Count ?? 0;
+        foreach (var key in keys) stored += (await store.ReadAsync(key)).Document.Phases.Plan.Output?.Phases?.Count ?? 0;
         var sorted = latencies.Order().ToArray();
         var total = writers * updatesPerWriter;
         return new Row(total, total / clock.Elapsed.TotalSeconds, sorted[sorted.Length / 2], sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * 0.99))], retries, total - stored);

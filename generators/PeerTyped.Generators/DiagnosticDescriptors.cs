@@ -41,6 +41,21 @@ namespace PeerTyped.Generators
             "Keyword '{0}' at '{1}' is invalid: {2}",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        public static readonly DiagnosticDescriptor DuplicateEnumName = new(
+            "PTG008", "Two enums get the same name",
+            "The enum at '{0}' gets the C# name '{2}', which the enum at '{1}' already has; give one a different title, or define it once in $defs and $ref it",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor IntegerBoundNotInteger = new(
+            "PTG009", "Bound of an integer is not a whole number",
+            "'{0}' at '{1}' is {2}, but the value is an integer (a C# long): the bound must be a whole number from -9223372036854775808 to 9223372036854775807",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor RuleDoesNotFitSchema = new(
+            "PTG010", "Conditional rule does not fit the schema",
+            "The rule at '{0}' {1}",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         public static DiagnosticDescriptor? Find(string id) => id switch
         {
             "PTG001" => MalformedJson,
@@ -50,6 +65,9 @@ namespace PeerTyped.Generators
             "PTG005" => NameCollision,
             "PTG006" => UnknownRole,
             "PTG007" => InvalidKeywordValue,
+            "PTG008" => DuplicateEnumName,
+            "PTG009" => IntegerBoundNotInteger,
+            "PTG010" => RuleDoesNotFitSchema,
             _ => null,
         };
     }

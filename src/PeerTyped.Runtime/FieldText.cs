@@ -18,10 +18,24 @@ public static class FieldText
             ? value
             : throw new FormatException($"expected an integer, got {Show(text)}");
 
-    public static double ParseNumber(string text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+    /// <summary>A JSON number held exactly as a decimal (66.67 stays 66.67).</summary>
+    public static decimal ParseNumber(string text) =>
+        JsonNumbers.TryParseExact(text, out var value)
             ? value
-            : throw new FormatException($"expected a number, got {Show(text)}");
+            : throw new FormatException($"expected a number (at most 28 significant digits), got {Show(text)}");
+
+    /// <summary>Any single JSON value, kept as written.</summary>
+    public static RawJson ParseAny(string text)
+    {
+        try
+        {
+            return RawJson.Parse(text);
+        }
+        catch (JsonException)
+        {
+            throw new FormatException($"expected a JSON value, got {Show(text)}");
+        }
+    }
 
     public static bool ParseBoolean(string text) => text switch
     {
@@ -75,7 +89,9 @@ public static class FieldText
 
     /// <summary>Reads an integer the validator accepted (3.0 counts as 3).</summary>
     public static long ReadInteger(ref Utf8JsonReader reader) =>
-        reader.TryGetInt64(out var value) ? value : checked((long)reader.GetDouble());
+        reader.TokenType == JsonTokenType.Number && JsonNumbers.ReadInteger(ref reader, out var value) == JsonNumbers.IntegerStatus.Ok
+            ? value
+            : throw new JsonException($"{ValidationContext.Describe(ref reader)} is not an integer a 64-bit long can hold");
 
     /// <summary>Reads a free-form object.</summary>
     public static RawJson ReadObject(ref Utf8JsonReader reader) =>

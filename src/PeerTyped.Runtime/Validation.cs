@@ -121,26 +121,47 @@ public sealed class ValidationContext
     public void CheckInteger(ref Utf8JsonReader reader, long? minimum, long? maximum)
     {
         if (reader.TokenType != JsonTokenType.Number) { TypeMismatch(ref reader, "an integer"); return; }
-        if (!reader.TryGetInt64(out var value))
+        switch (JsonNumbers.ReadInteger(ref reader, out var value))
         {
-            // JSON Schema counts 3.0 as an integer; 3.5 and integers beyond 64 bits are not ours to store.
-            if (!reader.TryGetDouble(out var real) || Math.Floor(real) != real || real is > long.MaxValue or < long.MinValue)
-            {
+            case JsonNumbers.IntegerStatus.NotAnInteger:
                 Add("type", $"{Describe(ref reader)} is not an integer");
                 return;
-            }
-            value = (long)real;
+            case JsonNumbers.IntegerStatus.OutOfRange:
+                // JSON Schema has no upper bound on integers, but the generated type is a 64-bit long: a value it could
+                // not hold would be "valid" here and then crash every reader.
+                Add("type", $"{Describe(ref reader)} is outside the range of a 64-bit integer ({long.MinValue} to {long.MaxValue})");
+                return;
         }
         if (minimum is { } min && value < min) Add("minimum", $"{value} is less than the minimum {min}");
         if (maximum is { } max && value > max) Add("maximum", $"{value} is greater than the maximum {max}");
     }
 
-    public void CheckNumber(ref Utf8JsonReader reader, double? minimum, double? maximum)
+    public void CheckNumber(ref Utf8JsonReader reader, decimal? minimum, decimal? maximum) =>
+        CheckNumber(ref reader, minimum, maximum, [], null);
+
+    /// <summary>A JSON number kept as a <see cref="decimal"/>: it must fit one exactly, so a value read is the value written back.</summary>
+    public void CheckNumber(ref Utf8JsonReader reader, decimal? minimum, decimal? maximum, scoped ReadOnlySpan<decimal> allowed, string? allowedText)
     {
         if (reader.TokenType != JsonTokenType.Number) { TypeMismatch(ref reader, "a number"); return; }
-        var value = reader.GetDouble();
+        if (!JsonNumbers.TryReadExact(ref reader, out var value))
+        {
+            Add("type", $"{Describe(ref reader)} cannot be stored exactly (numbers are kept as decimals: at most 28 significant digits, magnitude below 7.9e28)");
+            return;
+        }
+        if (!allowed.IsEmpty && !allowed.Contains(value)) Add("enum", $"{Describe(ref reader)} is not one of {allowedText}");
         if (minimum is { } min && value < min) Add("minimum", $"{Describe(ref reader)} is less than the minimum {min.ToString(CultureInfo.InvariantCulture)}");
         if (maximum is { } max && value > max) Add("maximum", $"{Describe(ref reader)} is greater than the maximum {max.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    /// <summary>Any JSON value is allowed here (a <c>{}</c> or <c>true</c> schema); it is skipped.</summary>
+    public void CheckAny(ref Utf8JsonReader reader) => reader.Skip();
+
+    /// <summary>Records a violation of a conditional rule at <paramref name="path"/> below the current value.</summary>
+    public void AddAt(scoped ReadOnlySpan<string> path, string rule, string message)
+    {
+        foreach (var segment in path) Push(segment);
+        Add(rule, message);
+        _depth -= path.Length;
     }
 
     public void CheckBoolean(ref Utf8JsonReader reader)
@@ -175,6 +196,12 @@ public sealed class ValidationContext
         {
             context.Add("json", $"invalid UTF-8 at byte {InvalidUtf8Offset(utf8Json)}");
             return ValidationResult.Of(context.Violations);
+        }
+        // A \ud800 escape without its pair is well-formed JSON but not Unicode text: no string can hold it, so every
+        // reader would crash on it. Looked for only when the bytes contain a \uD escape at all.
+        if ((utf8Json.IndexOf("\\ud"u8) >= 0 || utf8Json.IndexOf("\\uD"u8) >= 0) && JsonText.FindLoneSurrogate(utf8Json) is { } lone)
+        {
+            return ValidationResult.Of([lone]);
         }
         // Two members with one name: readers disagree on which counts, so the document has no single meaning.
         if (JsonStrict.FindDuplicateName(utf8Json, JsonText.ReaderOptions) is { } duplicate) return ValidationResult.Of([duplicate]);

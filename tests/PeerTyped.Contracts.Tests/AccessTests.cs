@@ -39,9 +39,9 @@ public class AccessTests
         static string[] Methods<T>() => typeof(T).GetMethods().Where(m => m.Name.StartsWith("With", StringComparison.Ordinal)).Select(m => m.Name).Distinct().Order().ToArray();
         Assert.Equal(["WithMetadata", "WithPlan"], Methods<PlannerView>());
         Assert.Equal(["WithExecute", "WithMetadata"], Methods<ExecutorView>());
-        Assert.Equal(["WithCycleSummary", "WithMetadata", "WithReview"], Methods<ReviewView>());
+        Assert.Equal(["WithCycleSummary", "WithInsights", "WithMetadata", "WithReview"], Methods<ReviewView>());
         Assert.Equal(["WithContext", "WithCycleId", "WithMetadata", "WithVersion"], Methods<OrchestratorView>());
-        Assert.Equal(["WithContext", "WithCycleId", "WithCycleSummary", "WithExecute", "WithExpress", "WithMetadata", "WithPlan", "WithReview", "WithVersion"], Methods<OperatorView>());
+        Assert.Equal(["WithContext", "WithCycleId", "WithCycleSummary", "WithExecute", "WithExpress", "WithInsights", "WithMetadata", "WithPlan", "WithReview", "WithVersion"], Methods<OperatorView>());
     }
 
     [Theory]

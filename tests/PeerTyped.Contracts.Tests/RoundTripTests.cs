@@ -40,10 +40,27 @@ public class RoundTripTests
     [Fact]
     public void Records_have_value_equality_including_lists()
     {
-        var first = new PlanOutput { Risks = ["a", "b"], Phases = ValueList.From(["x"]) };
-        var second = new PlanOutput { Risks = ["a", "b"], Phases = ["x"] };
+        var first = new PlanOutput { Risks = [RawJson.FromString("a"), RawJson.Parse("{\"risk\": \"b\"}")], Phases = ValueList.From(["x"]) };
+        var second = new PlanOutput { Risks = [RawJson.FromString("a"), RawJson.Parse("{\"risk\":\"b\"}")], Phases = ["x"] };
         Assert.Equal(first, second);
-        Assert.NotEqual(first, second with { Risks = ["a"] });
+        Assert.NotEqual(first, second with { Risks = [RawJson.FromString("a")] });
+    }
+
+    [Fact]
+    public void Any_JSON_is_written_back_byte_for_byte()
+    {
+        const string risks = "[{\"risk\":\"caf\\u00e9 \\/ fsync\",\"likelihood\":1.50,\"big\":1E+2},null,[true,\"\\n\"],-0.0]";
+        var json = Documents.Minimal().Replace("\"plan\": { \"status\": \"pending\" }",
+            "\"plan\": { \"status\": \"in_progress\", \"output\": { \"risks\": " + risks.Replace(",", " ,\n ", StringComparison.Ordinal) + " } }", StringComparison.Ordinal);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        Assert.True(PeerCycle.Validate(bytes).IsValid, PeerCycle.Validate(bytes).ToString());
+
+        var document = PeerCycle.Parse(bytes);
+        // Whitespace between tokens goes; every token stays as written (escapes, 1.50, 1E+2, -0.0).
+        Assert.Contains("\"risks\":" + risks, document.ToJson(), StringComparison.Ordinal);
+        Assert.Null(document.Phases.Plan.Output!.Risks![1].AsString());
+        Assert.Equal("null", document.Phases.Plan.Output.Risks[1].Json);
+        Assert.Equal(PeerCycle.Parse(document.ToUtf8Bytes()), document);
     }
 
     [Fact]
@@ -72,6 +89,6 @@ public class RoundTripTests
     public void Parse_of_a_document_with_the_wrong_shape_throws_a_json_exception()
     {
         var ex = Assert.Throws<JsonException>(() => PeerCycle.Parse("{\"version\":\"one\"}"u8));
-        Assert.StartsWith("/version: \"one\" is not an integer", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("/version: \"one\" is not a number", ex.Message, StringComparison.Ordinal);
     }
 }

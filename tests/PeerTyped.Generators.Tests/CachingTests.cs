@@ -60,4 +60,27 @@ public class CachingTests
         Assert.Contains(IncrementalStepRunReason.Modified, OutputReasons(driver));
         Assert.Contains("300", driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("TaskDoc.g.cs", StringComparison.Ordinal)).ToString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("task")]
+    [InlineData("job")]
+    public void Editing_only_whitespace_in_the_schema_reruns_parse_but_leaves_the_output_cached(string which)
+    {
+        var schema = which == "task" ? Schemas.Task : Schemas.Rules;
+        var compilation = Compilation("class A { }");
+        var original = new InMemoryAdditionalText(which + ".schema.json", schema);
+        var driver = Driver(original).RunGenerators(compilation);
+        Assert.Equal(2, driver.GetRunResult().GeneratedTrees.Length);
+
+        // Same model, different text: re-indented and with a blank line.
+        var edited = schema.Replace("\n", "\n\n  ", StringComparison.Ordinal);
+        Assert.NotEqual(schema, edited);
+        driver = driver.ReplaceAdditionalText(original, new InMemoryAdditionalText(which + ".schema.json", edited));
+        driver = driver.RunGenerators(compilation);
+
+        // The parse step ran on the new text and produced an equal model, so nothing downstream ran again.
+        Assert.All(Reasons(driver, SchemaGenerator.ParseStep), reason => Assert.Equal(IncrementalStepRunReason.Unchanged, reason));
+        Assert.NotEmpty(OutputReasons(driver));
+        Assert.All(OutputReasons(driver), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
+    }
 }

@@ -116,4 +116,89 @@ public class DiagnosticTests
         }
         """,
         Error("PTG006", 4, 63, 4, 71).WithArguments("planer", "#/properties/plan", "planner"));
+
+    [Fact]
+    public Task Two_inline_enums_with_one_title_are_PTG008_instead_of_merging() => Expect(
+        """
+        {
+          "type": "object",
+          "properties": {
+            "a": { "title": "Mode", "type": "string", "enum": ["fast", "slow"] },
+            "b": { "title": "Mode", "type": "string", "enum": ["on", "off"] }
+          }
+        }
+        """,
+        Error("PTG008", 5, 21, 5, 27).WithArguments("#/properties/b", "#/properties/a", "Mode"));
+
+    [Fact]
+    public Task A_fractional_minimum_on_an_integer_is_PTG009() => Expect(
+        """
+        {
+          "type": "object",
+          "properties": {
+            "n": { "type": "integer", "minimum": 1.5, "maximum": 1e2 },
+            "m": { "type": "integer", "maximum": 9223372036854775808 }
+          }
+        }
+        """,
+        Error("PTG009", 4, 42, 4, 45).WithArguments("minimum", "#/properties/n", "1.5"),
+        Error("PTG009", 5, 42, 5, 61).WithArguments("maximum", "#/properties/m", "9223372036854775808"));
+
+    [Fact]
+    public Task A_number_bound_a_decimal_cannot_hold_is_PTG007() => Expect(
+        """
+        {
+          "type": "object",
+          "properties": { "x": { "type": "number", "maximum": 1e40 } }
+        }
+        """,
+        Error("PTG007", 3, 55, 3, 59).WithArguments("maximum", "#/properties/x", "numbers are decimals in C#; 1e40 has more than 28 significant digits or is beyond ±7.9e28"));
+
+    [Fact]
+    public Task The_false_schema_is_PTG002_and_true_is_any_JSON() => Expect(
+        """
+        {
+          "type": "object",
+          "properties": { "never": false, "anything": true, "also": {} }
+        }
+        """,
+        Error("PTG002", 3, 28, 3, 33).WithArguments("#/properties/never", "the schema false accepts nothing; leave the property out (with additionalProperties: false) instead"));
+
+    [Fact]
+    public Task A_rule_that_names_an_unknown_property_or_an_impossible_value_is_PTG010() => Expect(
+        """
+        {
+          "type": "object",
+          "properties": {
+            "status": { "title": "S", "type": "string", "enum": ["pending", "completed"] },
+            "done_at": { "type": "string" }
+          },
+          "allOf": [
+            { "if": { "properties": { "stauts": { "const": "completed" } } }, "else": { "not": { "required": ["done_at"] } } },
+            { "if": { "properties": { "status": { "const": "complete" } } }, "else": { "not": { "required": ["done_at"] } } },
+            { "if": { "properties": { "status": { "const": "completed" } } }, "else": { "not": { "required": ["doneat"] } } }
+          ]
+        }
+        """,
+        Error("PTG010", 8, 31, 8, 39).WithArguments("#/allOf/0/if", "names 'stauts', which is not a property of Bad (status, done_at)"),
+        Error("PTG010", 9, 52, 9, 62).WithArguments("#/allOf/1/if/properties/status", "compares 'status' with \"complete\", a value it can never have (one of pending, completed)"),
+        Error("PTG010", 10, 103, 10, 111).WithArguments("#/allOf/2/else", "names 'doneat', which is not a property of Bad (status, done_at)"));
+
+    [Fact]
+    public Task Rule_forms_outside_the_subset_are_PTG002() => Expect(
+        """
+        {
+          "type": "object",
+          "properties": { "n": { "type": "integer" }, "s": { "type": "string", "if": { "minLength": 1 }, "then": {} } },
+          "if": { "properties": { "n": { "minimum": 3 } } },
+          "then": { "not": { "properties": { "s": { "const": "x" } } } },
+          "allOf": [ { "required": ["n"] } ]
+        }
+        """,
+        Error("PTG002", 3, 72, 3, 76).WithArguments("#/properties/s", "'if' is supported only on object schemas, for if/then/else rules"),
+        Error("PTG002", 3, 98, 3, 104).WithArguments("#/properties/s", "'then' is supported only on object schemas, for if/then/else rules"),
+        Error("PTG002", 4, 34, 4, 43).WithArguments("#/if/properties/n", "keyword 'minimum' is not supported in an if/then/else rule (supported: properties, required, not: {required}, const, enum)"),
+        Error("PTG002", 5, 20, 5, 63).WithArguments("#/then/not", "only not: {\"required\": [...]} is supported in a rule"),
+        Error("PTG002", 6, 16, 6, 26).WithArguments("#/allOf/0", "keyword 'required' in allOf is not supported (allOf may hold only if/then/else rules)"),
+        Error("PTG002", 6, 14, 6, 35).WithArguments("#/allOf/0", "an allOf item without 'if' is not supported (allOf may hold only if/then/else rules)"));
 }

@@ -6,9 +6,34 @@ public class GeneratedSourceTests
 {
     private static string Snapshot(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", name)).ReplaceLineEndings("\n");
 
+    /// <summary>
+    /// With PEERTYPED_UPDATE_SNAPSHOTS=1 the snapshots are rewritten in the source tree from what the generator emits
+    /// now; review the diff before committing. Without it, nothing is written.
+    /// </summary>
+    private static void UpdateSnapshots(string schemaPath, string schema)
+    {
+        if (Environment.GetEnvironmentVariable("PEERTYPED_UPDATE_SNAPSHOTS") != "1") return;
+        var driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(new SchemaGenerator())
+            .AddAdditionalTexts([new InMemoryText(schemaPath, schema)])
+            .RunGenerators(Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("Snapshots"));
+        var directory = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "Snapshots"));
+        foreach (var tree in driver.GetRunResult().GeneratedTrees)
+        {
+            File.WriteAllText(Path.Combine(directory, Path.GetFileName(tree.FilePath) + ".txt"), tree.ToString());
+        }
+    }
+
+    private sealed class InMemoryText(string path, string text) : Microsoft.CodeAnalysis.AdditionalText
+    {
+        public override string Path => path;
+
+        public override Microsoft.CodeAnalysis.Text.SourceText GetText(CancellationToken cancellationToken = default) => Microsoft.CodeAnalysis.Text.SourceText.From(text);
+    }
+
     [Fact]
     public async Task Small_schema_generates_the_expected_types_and_access_code()
     {
+        UpdateSnapshots("task.schema.json", Schemas.Task);
         var test = new SchemaGeneratorTest();
         test.TestState.AdditionalFiles.Add(("task.schema.json", Schemas.Task));
         test.TestState.GeneratedSources.Add((typeof(SchemaGenerator), "TaskDoc.g.cs", Snapshot("TaskDoc.g.cs.txt")));
@@ -20,6 +45,34 @@ public class GeneratedSourceTests
             {
                 public static TaskDoc Finish(TaskDoc task) =>
                     task.AsWriter().WithNotes(n => n.WithText("done").WithTags(["a", "b"])).Document.WithState(TaskState.Done);
+            }
+            """);
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task Numbers_any_JSON_and_conditional_rules_generate_the_expected_code()
+    {
+        UpdateSnapshots("job.schema.json", Schemas.Rules);
+        var test = new SchemaGeneratorTest();
+        test.TestState.AdditionalFiles.Add(("job.schema.json", Schemas.Rules));
+        test.TestState.GeneratedSources.Add((typeof(SchemaGenerator), "Job.g.cs", Snapshot("Job.g.cs.txt")));
+        test.TestState.GeneratedSources.Add((typeof(SchemaGenerator), "Job.Access.g.cs", Snapshot("Job.Access.g.cs.txt")));
+        // Numbers are decimals, any JSON is RawJson, and both are usable from hand-written code.
+        test.TestState.Sources.Add("""
+            using Sample;
+            using PeerTyped.Runtime;
+            public static class Usage
+            {
+                public static Job Make() => new Job
+                {
+                    Version = 1.1m,
+                    State = JobState.Done,
+                    Score = 66.67m,
+                    Payload = RawJson.Parse("{\"any\": [1, null]}"),
+                    Tags = [RawJson.FromString("a"), RawJson.Null],
+                    Result = new JobResult { Ok = true, Detail = RawJson.Parse("42") },
+                };
             }
             """);
         await test.RunAsync();

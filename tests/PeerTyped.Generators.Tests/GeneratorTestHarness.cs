@@ -73,4 +73,46 @@ internal static class Schemas
           }
         }
         """;
+
+    /// <summary>
+    /// The number, any-JSON and conditional-rule support: a numeric enum, fractional bounds, {} and true subschemas
+    /// (alone and as array items), and if/then/else rules on the object itself, in allOf and looking into a nested object.
+    /// </summary>
+    public const string Rules = """
+        {
+          "title": "Job",
+          "x-peer-namespace": "Sample",
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["version", "state"],
+          "properties": {
+            "version": { "type": "number", "enum": [1, 1.1] },
+            "state": { "title": "JobState", "type": "string", "enum": ["queued", "running", "done", "failed"] },
+            "score": { "type": "number", "minimum": 0, "maximum": 99.5 },
+            "started_at": { "type": "string", "format": "date-time" },
+            "error": { "type": "string" },
+            "payload": {},
+            "tags": { "type": "array", "items": true },
+            "result": {
+              "title": "JobResult",
+              "type": "object",
+              "additionalProperties": false,
+              "properties": { "ok": { "type": "boolean" }, "detail": { "description": "Anything the job returns." } }
+            }
+          },
+          "if": { "properties": { "state": { "const": "queued" } } },
+          "then": { "not": { "required": ["started_at"] } },
+          "allOf": [
+            {
+              "if": { "properties": { "state": { "enum": ["failed"] } } },
+              "then": { "required": ["error"] },
+              "else": { "not": { "required": ["error"] } }
+            },
+            {
+              "if": { "required": ["result"], "properties": { "state": { "const": "done" } } },
+              "then": { "properties": { "result": { "properties": { "ok": { "const": true } } } } }
+            }
+          ]
+        }
+        """;
 }

@@ -146,7 +146,7 @@ public class CliTests(NatsServerFixture nats) : IClassFixture<NatsServerFixture>
         Assert.Equal("OK\n", (await cli.RunAsync("validate", good)).Stdout);
         var invalid = await cli.RunAsync(["validate", "-"], null, "{\"version\": 2}");
         Assert.Equal(4, invalid.ExitCode);
-        Assert.Contains("ERROR: stdin: /version: 2 is greater than the maximum 1 (and 4 more)", invalid.Stderr, StringComparison.Ordinal);
+        Assert.Contains("ERROR: stdin: /version: 2 is not one of 1, 1.1 (and 4 more)", invalid.Stderr, StringComparison.Ordinal);
 
         var paths = JsonNode.Parse((await cli.RunAsync("-o", "json", "paths")).Stdout)!.AsArray();
         var status = paths.Single(p => p!["path"]!.GetValue<string>() == "plan.status")!;

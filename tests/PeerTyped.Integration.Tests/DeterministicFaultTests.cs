@@ -11,7 +11,7 @@ namespace PeerTyped.Integration.Tests;
 public class DeterministicFaultTests(NatsServerFixture nats) : IClassFixture<NatsServerFixture>
 {
     private const string Key = "peer.spec.demo.cycle.1";
-    private const string Filter = ".phases.plan.output.risks = ((.phases.plan.output.risks // []) | if index([$id]) then . else . + [$id] end)";
+    private const string Filter = ".phases.plan.output.phases = ((.phases.plan.output.phases // []) | if index([$id]) then . else . + [$id] end)";
 
     [Theory]
     [InlineData("after-read", false)]
@@ -32,11 +32,11 @@ public class DeterministicFaultTests(NatsServerFixture nats) : IClassFixture<Nat
         Assert.DoesNotContain("OK", killed.Stdout, StringComparison.Ordinal);
         var after = await store.ReadAsync(Key);
         Assert.Equal(stored ? before + 1 : before, after.Revision);
-        Assert.Equal(stored ? ["risk-1"] : null, after.Document.Phases.Plan.Output?.Risks);
+        Assert.Equal(stored ? ["risk-1"] : null, after.Document.Phases.Plan.Output?.Phases);
 
         var retry = await cli.RunAsync(["update", Key, "--jq", Filter, "--arg", "id", "risk-1"], planner, null);
         Assert.True(retry.ExitCode == 0, retry.ToString());
-        Assert.Equal(["risk-1"], (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Risks);
+        Assert.Equal(["risk-1"], (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Phases);
         await foreach (var entry in store.HistoryAsync(Key)) Assert.True(PeerCycle.Validate(entry.Value.Span).IsValid, $"revision {entry.Revision}");
     }
 }

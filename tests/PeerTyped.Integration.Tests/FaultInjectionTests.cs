@@ -14,7 +14,7 @@ public class FaultInjectionTests
 
     /// <summary>Appends <paramref name="id"/> to the planner's risks unless it is already there, so a retry after an unknown outcome is harmless.</summary>
     private static PlannerView Append(PlannerView view, string id) =>
-        view.WithPlan(p => p.WithOutput(o => o.Risks?.Contains(id) == true ? o : o.WithRisks((o.Risks ?? []).Add(id))));
+        view.WithPlan(p => p.WithOutput(o => o.Phases?.Contains(id) == true ? o : o.WithPhases((o.Phases ?? []).Add(id))));
 
     private static async Task AssertAllRevisionsValidAsync(PeerStateStore store, string key = Key)
     {
@@ -92,7 +92,7 @@ public class FaultInjectionTests
         await Task.WhenAll(work);
         await killer;
 
-        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Risks!;
+        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Phases!;
         Assert.True(killed > 10, $"only {killed} processes were killed");
         Assert.All(acknowledged, id => Assert.Contains(id, risks));
         Assert.Equal(risks.Count, risks.Distinct().Count());
@@ -146,7 +146,7 @@ public class FaultInjectionTests
             server = await server.RestartAsync();
             await writing.WaitAsync(TimeSpan.FromSeconds(120));
 
-            var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Risks!;
+            var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Phases!;
             Assert.Equal(300, acknowledged.Count);
             Assert.All(acknowledged, id => Assert.Contains(id, risks));
             Assert.Equal(300, risks.Count);
@@ -173,7 +173,7 @@ public class FaultInjectionTests
 
         var acknowledged = await WriteAsync(store, writers: 4, updatesEach: 50, keyOf: _ => Key, halfway: null);
 
-        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Risks!;
+        var risks = (await store.ReadAsync(Key)).Document.Phases.Plan.Output!.Phases!;
         Assert.Equal(200, acknowledged.Count);
         Assert.Equal(acknowledged.Order(), risks.Order());
         await AssertAllRevisionsValidAsync(store, Key);
@@ -201,7 +201,7 @@ public class FaultInjectionTests
         var stored = new List<string>();
         foreach (var key in keys)
         {
-            stored.AddRange((await store.ReadAsync(key)).Document.Phases.Plan.Output!.Risks!);
+            stored.AddRange((await store.ReadAsync(key)).Document.Phases.Plan.Output!.Phases!);
             // Right after a fail-over the cluster may not yet answer consumer requests, which history needs.
             await WaitUntilAsync(async () =>
             {

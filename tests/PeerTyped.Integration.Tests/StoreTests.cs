@@ -15,7 +15,7 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
         var created = await store.CreateAsync(Key, Docs.New(Key));
 
         var updated = await store.UpdateAsync<PlannerView>(Key, view => view
-            .WithPlan(plan => plan.WithStatus(PhaseStatus.Completed).WithOutput(o => o.WithRisks(["fsync"])))
+            .WithPlan(plan => plan.WithStatus(PhaseStatus.Completed).WithOutput(o => o.WithRisks([PeerTyped.Runtime.RawJson.FromString("fsync")])))
             .WithMetadata(m => m.WithCurrentPhase(PhaseName.Execute)));
 
         Assert.True(updated.Changed);
@@ -125,7 +125,7 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
                 // Each writer appends to a list its role owns; four writers share each role.
                 var result = (writer % 4) switch
                 {
-                    0 => await store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithOutput(o => o.WithRisks((o.Risks ?? []).Add(item))))),
+                    0 => await store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithOutput(o => o.WithPhases((o.Phases ?? []).Add(item))))),
                     1 => await store.UpdateAsync<ExecutorView>(Key, v => v.WithExecute(e => e.WithOutput(o => o.WithFilesCreated((o.FilesCreated ?? []).Add(item))))),
                     2 => await store.UpdateAsync<ExpressView>(Key, v => v.WithExpress(e => e.WithOutput(o => o.WithDeliverables((o.Deliverables ?? []).Add(item))))),
                     _ => await store.UpdateAsync<ReviewView>(Key, v => v.WithReview(r => r.WithOutput(o => o.WithRecommendations((o.Recommendations ?? []).Add(item))))),
@@ -137,7 +137,7 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
 
         var latest = await store.ReadAsync(Key);
         var phases = latest.Document.Phases;
-        var items = phases.Plan.Output!.Risks!.Concat(phases.Execute.Output!.FilesCreated!).Concat(phases.Express.Output!.Deliverables!).Concat(phases.Review.Output!.Recommendations!).ToList();
+        var items = phases.Plan.Output!.Phases!.Concat(phases.Execute.Output!.FilesCreated!).Concat(phases.Express.Output!.Deliverables!).Concat(phases.Review.Output!.Recommendations!).ToList();
         Assert.Equal(writers * updatesEach, items.Count);
         Assert.Equal(writers * updatesEach, items.Distinct().Count());
         // The bucket is this test's alone, so every revision after the create is one of the 1,600 updates.
@@ -155,7 +155,7 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
         var bucket = store.Options.Bucket;
         await store.CreateAsync(Key, Docs.New(Key));
         var attempts = 0;
-        var racer = Docs.New(Key).AsPlanner().WithPlan(p => p.WithError("racer")).Document.ToUtf8Bytes();
+        var racer = Docs.New(Key).AsPlanner().WithPlan(p => p.WithOutput(o => o.WithInstructionType("racer"))).Document.ToUtf8Bytes();
 
         // Every attempt races with a writer that lands between our read and our compare-and-set.
         var error = await Assert.ThrowsAsync<PeerConflictException>(() => store.UpdateJsonAsync(Key, PeerCycleRoles.Planner, async (json, _) =>
@@ -176,14 +176,14 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
             if (!raced)
             {
                 raced = true;
-                RawPublish.PutAsync(nats.Server, bucket, Key, Docs.New(Key).AsPlanner().WithPlan(p => p.WithError("second racer")).Document.ToUtf8Bytes()).GetAwaiter().GetResult();
+                RawPublish.PutAsync(nats.Server, bucket, Key, Docs.New(Key).AsPlanner().WithPlan(p => p.WithOutput(o => o.WithInstructionType("second racer"))).Document.ToUtf8Bytes()).GetAwaiter().GetResult();
             }
             return view.WithPlan(p => p.WithStatus(PhaseStatus.Completed));
         });
         Assert.Equal(2, result.Attempts);
         var document = (await store.ReadAsync(Key)).Document;
         Assert.Equal(PhaseStatus.Completed, document.Phases.Plan.Status);
-        Assert.Equal("second racer", document.Phases.Plan.Error);
+        Assert.Equal("second racer", document.Phases.Plan.Output!.InstructionType);
     }
 
     [Fact]

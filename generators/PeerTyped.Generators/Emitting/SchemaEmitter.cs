@@ -186,7 +186,9 @@ namespace PeerTyped.Generators.Emitting
                 }
                 else
                 {
-                    w.Line("if (reader.TokenType != " + Json + "JsonTokenType.Null) " + Local(property) + " = " + read + ";");
+                    // JSON null is a value like any other where any JSON is allowed; elsewhere it means absent.
+                    if (property.Type.Kind == ValueKind.Any) w.Line(Local(property) + " = " + read + ";");
+                    else w.Line("if (reader.TokenType != " + Json + "JsonTokenType.Null) " + Local(property) + " = " + read + ";");
                 }
                 w.Close();
             }
@@ -244,6 +246,10 @@ namespace PeerTyped.Generators.Emitting
                 case ValueKind.Boolean: w.Line("writer.WriteBoolean(" + utf8Name + ", " + value + ");"); break;
                 case ValueKind.DateTime: w.Line("writer.WriteString(" + utf8Name + ", " + Runtime + "Timestamp.Format(" + value + "));"); break;
                 case ValueKind.Enum: w.Line("writer.WriteString(" + utf8Name + ", " + type.Name + "Json.ToJsonString(" + value + "));"); break;
+                case ValueKind.Any:
+                    w.Line("writer.WritePropertyName(" + utf8Name + ");");
+                    w.Line(value + ".WriteTo(writer);");
+                    break;
                 default:
                     w.Line("writer.WritePropertyName(" + utf8Name + ");");
                     EmitWriteValue(w, type, value, memberName, 0);
@@ -262,7 +268,8 @@ namespace PeerTyped.Generators.Emitting
                 case ValueKind.DateTime: w.Line("writer.WriteStringValue(" + Runtime + "Timestamp.Format(" + value + "));"); break;
                 case ValueKind.Enum: w.Line("writer.WriteStringValue(" + type.Name + "Json.ToJsonString(" + value + "));"); break;
                 case ValueKind.Object: w.Line(value + ".WriteJson(writer);"); break;
-                case ValueKind.RawObject: w.Line(value + ".WriteTo(writer);"); break;
+                case ValueKind.RawObject:
+                case ValueKind.Any: w.Line(value + ".WriteTo(writer);"); break;
                 case ValueKind.Array: w.Line(ArrayHelper("Write", memberName, depth) + "(writer, " + value + ");"); break;
             }
         }
@@ -273,6 +280,13 @@ namespace PeerTyped.Generators.Emitting
             w.Open("public static void ValidateJson(ref " + Json + "Utf8JsonReader reader, " + Runtime + "ValidationContext context)");
             w.Line("if (reader.TokenType != " + Json + "JsonTokenType.StartObject) { context.TypeMismatch(ref reader, \"an object\"); return; }");
             foreach (var property in model.Properties.Where(p => p.IsRequired)) w.Line("bool has" + property.MemberName + " = false;");
+            var ruleMembers = RuleMembers(model);
+            foreach (var property in ruleMembers)
+            {
+                // Rules look at these values after the loop has passed them: keep where each one started.
+                w.Line("bool present" + property.MemberName + " = false;");
+                w.Line(Json + "Utf8JsonReader at" + property.MemberName + " = default;");
+            }
             w.Open("while (reader.Read() && reader.TokenType == " + Json + "JsonTokenType.PropertyName)");
             var first = true;
             foreach (var property in model.Properties)
@@ -281,6 +295,7 @@ namespace PeerTyped.Generators.Emitting
                 first = false;
                 w.Line("reader.Read();");
                 if (property.IsRequired) w.Line("has" + property.MemberName + " = true;");
+                if (ruleMembers.Contains(property)) w.Line("present" + property.MemberName + " = true; at" + property.MemberName + " = reader;");
                 w.Line("context.Push(" + CodeWriter.Literal(property.JsonName) + ");");
                 EmitValidateValue(w, property.Type, property.MemberName, 0);
                 w.Line("context.Pop();");
@@ -305,9 +320,109 @@ namespace PeerTyped.Generators.Emitting
             {
                 w.Line("if (!has" + property.MemberName + ") context.MissingProperty(" + CodeWriter.Literal(property.JsonName) + ");");
             }
+            for (var i = 0; i < model.Rules.Count; i++) EmitRule(w, model, model.Rules[i], i);
             w.Close();
             w.Line();
         }
+
+        /// <summary>The members a rule of <paramref name="model"/> looks at (the first step of each test's path).</summary>
+        private static List<PropertyModel> RuleMembers(ObjectModel model)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var rule in model.Rules)
+            {
+                foreach (var test in rule.If.Concat(rule.Then).Concat(rule.Else))
+                {
+                    if (test.Path.Count > 0) names.Add(test.Path[0]);
+                    else foreach (var name in test.Names) names.Add(name);
+                }
+            }
+            return model.Properties.Where(p => names.Contains(p.JsonName)).ToList();
+        }
+
+        private static void EmitRule(CodeWriter w, ObjectModel model, ConditionalRule rule, int index)
+        {
+            var holds = "rule" + index.ToString(CultureInfo.InvariantCulture);
+            w.Line("// " + rule.SchemaPointer + ": if " + rule.Condition);
+            w.Line("var " + holds + " = true;");
+            foreach (var test in rule.If) EmitRuleTest(w, model, test, _ => holds + " = false;");
+            if (rule.Then.Count > 0)
+            {
+                w.Open("if (" + holds + ")");
+                foreach (var test in rule.Then) EmitRuleAssertion(w, model, test, "then", "when " + rule.Condition);
+                w.Close();
+            }
+            if (rule.Else.Count > 0)
+            {
+                w.Open("if (!" + holds + ")");
+                foreach (var test in rule.Else) EmitRuleAssertion(w, model, test, "else", "unless " + rule.Condition);
+                w.Close();
+            }
+        }
+
+        private static void EmitRuleAssertion(CodeWriter w, ObjectModel model, RuleTest test, string keyword, string reason)
+        {
+            switch (test.Kind)
+            {
+                case RuleTestKind.Present:
+                    // One violation per missing name, each saying why it is required here.
+                    foreach (var name in test.Names)
+                    {
+                        var single = test with { Names = new[] { name }.ToEquatableArray() };
+                        EmitRuleTest(w, model, single, _ => "context.AddAt(" + PathLiteral(test.Path) + ", " + CodeWriter.Literal(keyword) + ", " +
+                            CodeWriter.Literal("required property \"" + name + "\" is missing (required " + reason + ")") + ");");
+                    }
+                    break;
+                case RuleTestKind.NotAllPresent:
+                    var at = test.Names.Count == 1 ? test.Path.Concat(test.Names) : test.Path;
+                    var message = test.Names.Count == 1
+                        ? "\"" + test.Names[0] + "\" is not allowed " + reason
+                        : string.Join(", ", test.Names.Select(n => "\"" + n + "\"")) + " may not all be present " + reason;
+                    EmitRuleTest(w, model, test, _ => "context.AddAt(" + PathLiteral(at) + ", " + CodeWriter.Literal(keyword) + ", " + CodeWriter.Literal(message) + ");");
+                    break;
+                default:
+                    var expected = " is not allowed " + reason + " (expected " + (test.Values.Count == 1 ? string.Empty : "one of ") + string.Join(", ", test.Values.Select(v => v.Literal)) + ")";
+                    EmitRuleTest(w, model, test, value => "context.AddAt(" + PathLiteral(test.Path) + ", " + CodeWriter.Literal(keyword) + ", " + Runtime + "ValidationContext.Describe(ref " + value + ") + " + CodeWriter.Literal(expected) + ");");
+                    break;
+            }
+        }
+
+        /// <summary>Emits code that runs <paramref name="onFail"/> (given the name of the reader on the value) when the test does not hold.</summary>
+        private static void EmitRuleTest(CodeWriter w, ObjectModel model, RuleTest test, Func<string, string> onFail)
+        {
+            if (test.Path.Count == 0)
+            {
+                var all = string.Join(" && ", test.Names.Select(n => "present" + model.Properties.First(p => p.JsonName == n).MemberName));
+                w.Line(test.Kind == RuleTestKind.Present ? "if (!(" + all + ")) " + onFail("reader") : "if (" + all + ") " + onFail("reader"));
+                return;
+            }
+            var first = model.Properties.First(p => p.JsonName == test.Path[0]).MemberName;
+            var rest = PathLiteral(test.Path.Skip(1));
+            string check;
+            switch (test.Kind)
+            {
+                case RuleTestKind.ValueIn: check = "!(" + string.Join(" || ", test.Values.Select(ValueTest)) + ")"; break;
+                case RuleTestKind.Present: check = "!" + Runtime + "JsonRules.HasAll(value, " + PathLiteral(test.Names) + ")"; break;
+                default: check = Runtime + "JsonRules.HasAll(value, " + PathLiteral(test.Names) + ")"; break;
+            }
+            w.Open("if (present" + first + ")");
+            w.Line("var value = at" + first + ";");
+            // Below the first step, a member that is absent (or a value that is not an object) makes the test hold.
+            var descend = test.Path.Count == 1 ? string.Empty : Runtime + "JsonRules.Descend(ref value, " + rest + ") && ";
+            w.Line("if (" + descend + check + ") " + onFail("value"));
+            w.Close();
+        }
+
+        private static string ValueTest(RuleValue value) => value.Kind switch
+        {
+            RuleValueKind.String => Runtime + "JsonRules.IsString(ref value, " + CodeWriter.Literal(value.Text) + ")",
+            RuleValueKind.Number => Runtime + "JsonRules.IsNumber(ref value, " + value.Text + "m)",
+            RuleValueKind.True => "value.TokenType == " + Json + "JsonTokenType.True",
+            RuleValueKind.False => "value.TokenType == " + Json + "JsonTokenType.False",
+            _ => "value.TokenType == " + Json + "JsonTokenType.Null",
+        };
+
+        private static string PathLiteral(IEnumerable<string> path) => "[" + string.Join(", ", path.Select(CodeWriter.Literal)) + "]";
 
         private static void EmitValidateValue(CodeWriter w, TypeRef type, string memberName, int depth)
         {
@@ -321,13 +436,15 @@ namespace PeerTyped.Generators.Emitting
                     w.Line("context.CheckInteger(ref reader, " + LongOrNull(type.Minimum) + ", " + LongOrNull(type.Maximum) + ");");
                     break;
                 case ValueKind.Number:
-                    w.Line("context.CheckNumber(ref reader, " + DoubleOrNull(type.Minimum) + ", " + DoubleOrNull(type.Maximum) + ");");
+                    if (type.NumberValues.Count == 0) w.Line("context.CheckNumber(ref reader, " + DecimalOrNull(type.Minimum) + ", " + DecimalOrNull(type.Maximum) + ");");
+                    else w.Line("context.CheckNumber(ref reader, " + DecimalOrNull(type.Minimum) + ", " + DecimalOrNull(type.Maximum) + ", [" + string.Join(", ", type.NumberValues.Select(v => v + "m")) + "], " + CodeWriter.Literal(string.Join(", ", type.NumberValues)) + ");");
                     break;
                 case ValueKind.Boolean: w.Line("context.CheckBoolean(ref reader);"); break;
                 case ValueKind.DateTime: w.Line("context.CheckDateTime(ref reader);"); break;
                 case ValueKind.Enum: w.Line(type.Name + "Json.Validate(ref reader, context);"); break;
                 case ValueKind.Object: w.Line(type.Name + ".ValidateJson(ref reader, context);"); break;
                 case ValueKind.RawObject: w.Line("context.CheckOpenObject(ref reader);"); break;
+                case ValueKind.Any: w.Line("context.CheckAny(ref reader);"); break;
                 case ValueKind.Array: w.Line(ArrayHelper("Validate", memberName, depth) + "(ref reader, context);"); break;
             }
         }
@@ -534,7 +651,9 @@ namespace PeerTyped.Generators.Emitting
             w.Open("public static global::System.Collections.Generic.IReadOnlyList<" + Runtime + "FieldInfo<" + _root + ">> All { get; } = new " + Runtime + "FieldInfo<" + _root + ">[]");
             foreach (var field in _model.Fields)
             {
-                var allowed = field.Type.Kind == ValueKind.Enum ? field.Type.Name + "Json.Values" : "global::System.Array.Empty<string>()";
+                var allowed = field.Type.Kind == ValueKind.Enum ? field.Type.Name + "Json.Values"
+                    : field.Type.NumberValues.Count > 0 ? "new[] { " + string.Join(", ", field.Type.NumberValues.Select(CodeWriter.Literal)) + " }"
+                    : "global::System.Array.Empty<string>()";
                 var owners = "new[] { " + string.Join(", ", field.Owners.Select(CodeWriter.Literal)) + " }";
                 var parentType = field.Steps.Count == 1 ? _root : field.Steps[field.Steps.Count - 2].TypeName;
                 var parse = ParseExpression(field.Type, parentType, field.Steps[field.Steps.Count - 1].MemberName, field.Path);
@@ -581,6 +700,7 @@ namespace PeerTyped.Generators.Emitting
                 case ValueKind.DateTime: return Runtime + "FieldText.ParseDateTime(text)";
                 case ValueKind.Enum: return type.Name + "Json.TryParse(text, out var parsed) ? parsed : throw new global::System.FormatException(" + CodeWriter.Literal("expected one of ") + " + " + type.Name + "Json.AllowedValues)";
                 case ValueKind.RawObject: return Runtime + "FieldText.ParseObject(text)";
+                case ValueKind.Any: return Runtime + "FieldText.ParseAny(text)";
                 case ValueKind.Object: return Runtime + "FieldText.ParseJson(text, " + CodeWriter.Literal("a JSON object") + ", static (ref " + Json + "Utf8JsonReader reader) => " + type.Name + ".ReadJson(ref reader))";
                 case ValueKind.Array: return Runtime + "FieldText.ParseJson(text, " + CodeWriter.Literal("a JSON array of " + Describe(type.Item!)) + ", static (ref " + Json + "Utf8JsonReader reader) => " + parentType + "." + ArrayHelper("Read", memberName, 0) + "(ref reader))";
                 default: throw new InvalidOperationException(path);
@@ -593,12 +713,13 @@ namespace PeerTyped.Generators.Emitting
         {
             ValueKind.String => "reader.GetString()!",
             ValueKind.Integer => Runtime + "FieldText.ReadInteger(ref reader)",
-            ValueKind.Number => "reader.GetDouble()",
+            ValueKind.Number => Runtime + "JsonNumbers.ReadNumber(ref reader)",
             ValueKind.Boolean => "reader.GetBoolean()",
             ValueKind.DateTime => Runtime + "Timestamp.Read(ref reader)",
             ValueKind.Enum => type.Name + "Json.Read(ref reader)",
             ValueKind.Object => type.Name + ".ReadJson(ref reader)",
             ValueKind.RawObject => Runtime + "FieldText.ReadObject(ref reader)",
+            ValueKind.Any => Runtime + "RawJson.Capture(ref reader)",
             ValueKind.Array => ArrayHelper("Read", memberName, depth) + "(ref reader)",
             _ => throw new InvalidOperationException(type.Kind.ToString()),
         };
@@ -609,11 +730,11 @@ namespace PeerTyped.Generators.Emitting
             {
                 ValueKind.String => "string",
                 ValueKind.Integer => "long",
-                ValueKind.Number => "double",
+                ValueKind.Number => "decimal",
                 ValueKind.Boolean => "bool",
                 ValueKind.DateTime => "global::System.DateTimeOffset",
                 ValueKind.Enum or ValueKind.Object => "global::" + _model.Namespace + "." + type.Name,
-                ValueKind.RawObject => Runtime + "RawJson",
+                ValueKind.RawObject or ValueKind.Any => Runtime + "RawJson",
                 ValueKind.Array => Runtime + "ValueList<" + TypeOf(type.Item!, false) + ">",
                 _ => throw new InvalidOperationException(type.Kind.ToString()),
             };
@@ -629,6 +750,7 @@ namespace PeerTyped.Generators.Emitting
             ValueKind.DateTime => "date-time",
             ValueKind.Enum => "enum",
             ValueKind.RawObject => "object",
+            ValueKind.Any => "any JSON",
             ValueKind.Object => "object " + type.Name,
             ValueKind.Array => "array of " + Describe(type.Item!),
             _ => type.Kind.ToString().ToLowerInvariant(),
@@ -644,6 +766,6 @@ namespace PeerTyped.Generators.Emitting
 
         private static string LongOrNull(string? value) => value == null ? "null" : value + "L";
 
-        private static string DoubleOrNull(string? value) => value == null ? "null" : "(double?)" + value + "d";
+        private static string DecimalOrNull(string? value) => value == null ? "null" : "(decimal?)" + value + "m";
     }
 }

@@ -2,7 +2,7 @@ namespace PeerTyped.Generators.Model
 {
     // Everything the emitter needs, as plain equatable data: no Roslyn symbols, no parsed JSON trees.
 
-    internal enum ValueKind { String, Integer, Number, Boolean, DateTime, Enum, Object, Array, RawObject }
+    internal enum ValueKind { String, Integer, Number, Boolean, DateTime, Enum, Object, Array, RawObject, Any }
 
     /// <summary>The C#-facing shape of a JSON value and the rules that constrain it.</summary>
     internal sealed record TypeRef(
@@ -15,7 +15,8 @@ namespace PeerTyped.Generators.Model
         int? MaxLength,
         int? MinItems,
         int? MaxItems,
-        string? Pattern);
+        string? Pattern,
+        EquatableArray<string> NumberValues = default);
 
     internal sealed record PropertyModel(
         string JsonName,
@@ -28,7 +29,36 @@ namespace PeerTyped.Generators.Model
         string Name,
         string? Description,
         EquatableArray<PropertyModel> Properties,
-        bool AllowsExtraProperties);
+        bool AllowsExtraProperties,
+        EquatableArray<ConditionalRule> Rules = default);
+
+    internal enum RuleTestKind
+    {
+        /// <summary>The value at Path is one of Values (holds when anything on Path is absent or not an object).</summary>
+        ValueIn,
+        /// <summary>The object at Path holds every one of Names (holds when the object is absent or not an object).</summary>
+        Present,
+        /// <summary>The object at Path does not hold all of Names (<c>not: {required: [...]}</c>).</summary>
+        NotAllPresent,
+    }
+
+    internal enum RuleValueKind { String, Number, True, False, Null }
+
+    /// <summary>A const or enum value a rule compares with; Text is the string's content or the number's spelling.</summary>
+    internal sealed record RuleValue(RuleValueKind Kind, string Text)
+    {
+        /// <summary>The value as JSON text (strings quoted), for messages.</summary>
+        public string Literal => Kind == RuleValueKind.String ? "\"" + Text + "\"" : Text;
+    }
+
+    /// <summary>One test of a rule, relative to the object that declares the rule.</summary>
+    internal sealed record RuleTest(RuleTestKind Kind, EquatableArray<string> Path, EquatableArray<string> Names, EquatableArray<RuleValue> Values);
+
+    /// <summary>
+    /// <c>if</c>/<c>then</c>/<c>else</c> on an object: when every If test holds, every Then test must hold, otherwise
+    /// every Else test. Condition is the If part in words, for messages.
+    /// </summary>
+    internal sealed record ConditionalRule(string SchemaPointer, EquatableArray<RuleTest> If, EquatableArray<RuleTest> Then, EquatableArray<RuleTest> Else, string Condition);
 
     internal sealed record EnumModel(string Name, string? Description, EquatableArray<EnumMember> Members);
 

@@ -19,13 +19,19 @@ namespace PeerTyped.Generators.Parsing
         {
             "$schema", "$id", "$defs", "definitions", "$ref", "$comment", "title", "description", "type", "properties",
             "required", "additionalProperties", "items", "enum", "format", "minimum", "maximum", "minLength",
-            "maxLength", "minItems", "maxItems", "pattern", "default", "examples",
+            "maxLength", "minItems", "maxItems", "pattern", "default", "examples", "if", "then", "else", "allOf",
             "x-peer-namespace", "x-peer-roles", "x-peer-superuser", "x-peer-owner", "x-peer-alias", "x-peer-owned-sections",
         };
 
         private static readonly HashSet<string> KeywordsAllowedBesideRef = new(StringComparer.Ordinal)
         {
             "$ref", "$comment", "description", "title", "x-peer-owner", "x-peer-alias",
+        };
+
+        /// <summary>Keywords that say nothing about which values are valid: a schema with only these accepts any JSON.</summary>
+        private static readonly HashSet<string> AnnotationKeywords = new(StringComparer.Ordinal)
+        {
+            "$comment", "title", "description", "default", "examples", "x-peer-owner", "x-peer-alias",
         };
 
         private const string Wildcard = "*";
@@ -148,10 +154,18 @@ namespace PeerTyped.Generators.Parsing
 
         private TypeRef ResolveSchema(SchemaJson node, string pointer, string nameHint, string? definitionName)
         {
+            if (node.Kind == JsonKind.True) return AnyRef();
             if (node.Kind != JsonKind.Object)
             {
-                Report(DiagnosticDescriptors.UnsupportedConstruct, node, pointer, "a schema must be a JSON object (boolean schemas are not supported)");
+                Report(DiagnosticDescriptors.UnsupportedConstruct, node, pointer, node.Kind == JsonKind.False
+                    ? "the schema false accepts nothing; leave the property out (with additionalProperties: false) instead"
+                    : "a schema must be a JSON object, or true for any JSON value");
                 return Placeholder();
+            }
+            // {} (or only annotations): any JSON value, kept as written.
+            if (node.Properties!.All(p => AnnotationKeywords.Contains(p.Key.Name) || (p.Key.Name.StartsWith("x-", StringComparison.Ordinal) && !p.Key.Name.StartsWith("x-peer-", StringComparison.Ordinal))))
+            {
+                return AnyRef();
             }
 
             var reference = node["$ref"];
@@ -185,9 +199,17 @@ namespace PeerTyped.Generators.Parsing
 
             var typeName = StringKeyword(node, "title", pointer) ?? definitionName ?? nameHint;
             var enumNode = node["enum"];
-            if (enumNode != null && typeNode.Text != "string")
+            if (enumNode != null && typeNode.Text != "string" && typeNode.Text != "number")
             {
-                Report(DiagnosticDescriptors.UnsupportedConstruct, enumNode, pointer, "'enum' is supported only on type string");
+                Report(DiagnosticDescriptors.UnsupportedConstruct, enumNode, pointer, "'enum' is supported only on types string and number");
+            }
+            if (typeNode.Text != "object")
+            {
+                foreach (var keyword in new[] { "if", "then", "else", "allOf" })
+                {
+                    var key = node.KeyOf(keyword);
+                    if (key != null) Report(DiagnosticDescriptors.UnsupportedConstruct, key, pointer, "'" + keyword + "' is supported only on object schemas, for if/then/else rules");
+                }
             }
 
             var format = StringKeyword(node, "format", pointer);
@@ -203,9 +225,12 @@ namespace PeerTyped.Generators.Parsing
                     return new TypeRef(format == "date-time" ? ValueKind.DateTime : ValueKind.String, null, null, null, null,
                         IntKeyword(node, "minLength", pointer), IntKeyword(node, "maxLength", pointer), null, null, PatternKeyword(node, pointer));
                 case "integer":
+                    return new TypeRef(ValueKind.Integer, null, null,
+                        IntegerBound(node, "minimum", pointer), IntegerBound(node, "maximum", pointer), null, null, null, null, null);
                 case "number":
-                    return new TypeRef(typeNode.Text == "integer" ? ValueKind.Integer : ValueKind.Number, null, null,
-                        NumberKeyword(node, "minimum", pointer), NumberKeyword(node, "maximum", pointer), null, null, null, null, null);
+                    return new TypeRef(ValueKind.Number, null, null,
+                        NumberKeyword(node, "minimum", pointer), NumberKeyword(node, "maximum", pointer), null, null, null, null, null,
+                        enumNode == null ? EquatableArray<string>.Empty : NumberEnum(enumNode, pointer));
                 case "boolean":
                     return new TypeRef(ValueKind.Boolean, null, null, null, null, null, null, null, null, null);
                 case "array":
@@ -259,7 +284,13 @@ namespace PeerTyped.Generators.Parsing
                 Report(DiagnosticDescriptors.InvalidKeywordValue, enumNode, "enum", pointer, "expected a non-empty array of strings");
                 return Placeholder();
             }
-            if (_enums.ContainsKey(name)) return EnumRef(name);
+            if (_enums.ContainsKey(name))
+            {
+                if (_typeNameOrigins[name] == pointer) return EnumRef(name);
+                // Two inline enums with one title would otherwise share the first one's members without a word.
+                Report(DiagnosticDescriptors.DuplicateEnumName, node["title"] ?? enumNode, pointer, _typeNameOrigins[name], name);
+                return Placeholder();
+            }
             if (!ClaimTypeName(name, pointer, node)) return Placeholder();
             var members = new List<EnumMember>();
             var byMember = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -355,7 +386,266 @@ namespace PeerTyped.Generators.Parsing
             }
 
             _objects[name] = new ObjectModel(name, node["description"]?.Text, properties.ToEquatableArray(), allowsExtra);
+            var rules = ReadRules(node, pointer, name);
+            if (rules.Count > 0) _objects[name] = _objects[name] with { Rules = rules.ToEquatableArray() };
             return ObjectRef(name);
+        }
+
+        // ---- conditional rules: the if/then/else subset -----------------------------------------------------------
+
+        private static readonly HashSet<string> RuleKeywords = new(StringComparer.Ordinal)
+        {
+            "properties", "required", "not", "const", "enum", "description", "$comment",
+        };
+
+        /// <summary>if/then/else on the object itself and on each item of its allOf.</summary>
+        private List<ConditionalRule> ReadRules(SchemaJson node, string pointer, string objectName)
+        {
+            var rules = new List<ConditionalRule>();
+            ReadRule(node, pointer, objectName, rules);
+            var allOf = node["allOf"];
+            if (allOf == null) return rules;
+            if (allOf.Kind != JsonKind.Array)
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, allOf, "allOf", pointer, "expected an array of if/then/else rules");
+                return rules;
+            }
+            for (var i = 0; i < allOf.Items!.Count; i++)
+            {
+                var item = allOf.Items[i];
+                var itemPointer = pointer + "/allOf/" + i.ToString(CultureInfo.InvariantCulture);
+                if (item.Kind != JsonKind.Object)
+                {
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, item, itemPointer, "allOf items must be objects holding an if/then/else rule");
+                    continue;
+                }
+                var unsupported = false;
+                foreach (var property in item.Properties!)
+                {
+                    if (property.Key.Name is "if" or "then" or "else" or "description" or "$comment") continue;
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, property.Key, itemPointer, "keyword '" + property.Key.Name + "' in allOf is not supported (allOf may hold only if/then/else rules)");
+                    unsupported = true;
+                }
+                if (item["if"] == null)
+                {
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, item, itemPointer, "an allOf item without 'if' is not supported (allOf may hold only if/then/else rules)");
+                    continue;
+                }
+                if (!unsupported) ReadRule(item, itemPointer, objectName, rules);
+            }
+            return rules;
+        }
+
+        private void ReadRule(SchemaJson node, string pointer, string objectName, List<ConditionalRule> rules)
+        {
+            var condition = node["if"];
+            var then = node["then"];
+            var otherwise = node["else"];
+            if (condition == null)
+            {
+                var stray = node.KeyOf("then") ?? node.KeyOf("else");
+                if (stray != null) Report(DiagnosticDescriptors.UnsupportedConstruct, stray, pointer, "'" + stray.Name + "' without 'if' has no effect");
+                return;
+            }
+            if (then == null && otherwise == null)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, node.KeyOf("if")!, pointer, "'if' without 'then' or 'else' has no effect");
+                return;
+            }
+            var before = _diagnostics.Count;
+            var ifTests = new List<RuleTest>();
+            var thenTests = new List<RuleTest>();
+            var elseTests = new List<RuleTest>();
+            ReadRuleTests(condition, pointer + "/if", ObjectRef(objectName), new List<string>(), ifTests);
+            if (then != null) ReadRuleTests(then, pointer + "/then", ObjectRef(objectName), new List<string>(), thenTests);
+            if (otherwise != null) ReadRuleTests(otherwise, pointer + "/else", ObjectRef(objectName), new List<string>(), elseTests);
+            if (_diagnostics.Count != before) return;
+            if (ifTests.Count == 0)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, condition, pointer + "/if", "an 'if' that tests nothing always holds; say what it tests");
+                return;
+            }
+            rules.Add(new ConditionalRule(pointer, ifTests.ToEquatableArray(), thenTests.ToEquatableArray(), elseTests.ToEquatableArray(),
+                string.Join(" and ", ifTests.Select(DescribeTest))));
+        }
+
+        /// <summary>
+        /// Reads one subschema of a rule: const/enum on a scalar, properties/required/not-required on an object. The
+        /// property names are checked against the schema, so a typo is an error rather than a rule that never fires.
+        /// </summary>
+        private void ReadRuleTests(SchemaJson node, string pointer, TypeRef current, List<string> path, List<RuleTest> tests)
+        {
+            if (node.Kind != JsonKind.Object)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, node, pointer, "a rule subschema must be an object (boolean schemas are not supported in rules)");
+                return;
+            }
+            foreach (var property in node.Properties!)
+            {
+                if (!RuleKeywords.Contains(property.Key.Name))
+                {
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, property.Key, pointer, "keyword '" + property.Key.Name + "' is not supported in an if/then/else rule (supported: properties, required, not: {required}, const, enum)");
+                }
+            }
+            ObjectModel? objectModel = current.Kind == ValueKind.Object && _objects.TryGetValue(current.Name!, out var found) ? found : null;
+            if (current.Kind == ValueKind.Object && objectModel == null)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, node, pointer, "a rule cannot look into '" + current.Name + "' while it is still being defined (recursive types)");
+                return;
+            }
+
+            var constNode = node["const"];
+            var enumNode = node["enum"];
+            if (constNode != null || enumNode != null)
+            {
+                var valueNodes = constNode != null ? new List<SchemaJson> { constNode } : enumNode!.Kind == JsonKind.Array ? enumNode.Items! : new List<SchemaJson>();
+                if (constNode != null && enumNode != null)
+                {
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, enumNode, pointer, "use either 'const' or 'enum' in one rule subschema");
+                }
+                else if (objectModel != null || current.Kind is ValueKind.Array or ValueKind.RawObject || path.Count == 0)
+                {
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, constNode ?? enumNode!, pointer, "const/enum in a rule is supported only on strings, numbers and booleans");
+                }
+                else if (valueNodes.Count == 0)
+                {
+                    Report(DiagnosticDescriptors.InvalidKeywordValue, enumNode!, "enum", pointer, "expected a non-empty array");
+                }
+                else
+                {
+                    var values = new List<RuleValue>();
+                    foreach (var valueNode in valueNodes)
+                    {
+                        var value = RuleValueOf(valueNode, current, pointer, string.Join(".", path));
+                        if (value != null) values.Add(value);
+                    }
+                    if (values.Count == valueNodes.Count)
+                    {
+                        tests.Add(new RuleTest(RuleTestKind.ValueIn, path.ToEquatableArray(), EquatableArray<string>.Empty, values.ToEquatableArray()));
+                    }
+                }
+            }
+
+            var required = node["required"];
+            if (required != null && RuleNames(required, "required", pointer, objectModel) is { } requiredNames)
+            {
+                tests.Add(new RuleTest(RuleTestKind.Present, path.ToEquatableArray(), requiredNames.ToEquatableArray(), EquatableArray<RuleValue>.Empty));
+            }
+
+            var not = node["not"];
+            if (not != null)
+            {
+                var notRequired = not.Kind == JsonKind.Object && not.Properties!.Count == 1 ? not["required"] : null;
+                if (notRequired == null)
+                {
+                    Report(DiagnosticDescriptors.UnsupportedConstruct, not, pointer + "/not", "only not: {\"required\": [...]} is supported in a rule");
+                }
+                else if (RuleNames(notRequired, "not/required", pointer, objectModel) is { } forbidden)
+                {
+                    tests.Add(new RuleTest(RuleTestKind.NotAllPresent, path.ToEquatableArray(), forbidden.ToEquatableArray(), EquatableArray<RuleValue>.Empty));
+                }
+            }
+
+            var properties = node["properties"];
+            if (properties == null) return;
+            if (properties.Kind != JsonKind.Object)
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, properties, "properties", pointer, "expected an object");
+                return;
+            }
+            if (objectModel == null)
+            {
+                Report(DiagnosticDescriptors.RuleDoesNotFitSchema, properties, pointer, "uses 'properties' on '" + string.Join(".", path) + "', which is not an object with properties");
+                return;
+            }
+            foreach (var pair in properties.Properties!)
+            {
+                var member = objectModel.Properties.FirstOrDefault(p => p.JsonName == pair.Key.Name);
+                if (member == null)
+                {
+                    Report(DiagnosticDescriptors.RuleDoesNotFitSchema, pair.Key, pointer, "names '" + pair.Key.Name + "', which is not a property of " + objectModel.Name + " (" + string.Join(", ", objectModel.Properties.Select(p => p.JsonName)) + ")");
+                    continue;
+                }
+                var childPath = new List<string>(path) { pair.Key.Name };
+                ReadRuleTests(pair.Value, pointer + "/properties/" + Naming.EscapePointerToken(pair.Key.Name), member.Type, childPath, tests);
+            }
+        }
+
+        private List<string>? RuleNames(SchemaJson node, string keyword, string pointer, ObjectModel? objectModel)
+        {
+            if (node.Kind != JsonKind.Array || node.Items!.Count == 0 || node.Items.Any(i => i.Kind != JsonKind.String))
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, node, keyword, pointer, "expected a non-empty array of property names");
+                return null;
+            }
+            if (objectModel == null)
+            {
+                Report(DiagnosticDescriptors.RuleDoesNotFitSchema, node, pointer, "uses '" + keyword + "' on a value that is not an object with properties");
+                return null;
+            }
+            var names = new List<string>();
+            foreach (var item in node.Items)
+            {
+                if (objectModel.Properties.All(p => p.JsonName != item.Text))
+                {
+                    Report(DiagnosticDescriptors.RuleDoesNotFitSchema, item, pointer, "names '" + item.Text + "', which is not a property of " + objectModel.Name + " (" + string.Join(", ", objectModel.Properties.Select(p => p.JsonName)) + ")");
+                    return null;
+                }
+                names.Add(item.Text!);
+            }
+            return names;
+        }
+
+        /// <summary>A const/enum value of a rule, checked against the type of the value it is compared with.</summary>
+        private RuleValue? RuleValueOf(SchemaJson node, TypeRef type, string pointer, string path)
+        {
+            RuleValue? value = node.Kind switch
+            {
+                JsonKind.String => new RuleValue(RuleValueKind.String, node.Text!),
+                JsonKind.Number when ExactDecimal(node.Text!) is { } number => new RuleValue(RuleValueKind.Number, number),
+                JsonKind.True => new RuleValue(RuleValueKind.True, "true"),
+                JsonKind.False => new RuleValue(RuleValueKind.False, "false"),
+                JsonKind.Null => new RuleValue(RuleValueKind.Null, "null"),
+                _ => null,
+            };
+            if (value == null)
+            {
+                Report(DiagnosticDescriptors.UnsupportedConstruct, node, pointer, "const/enum in a rule compares with strings, numbers (decimals), booleans and null only");
+                return null;
+            }
+            var fits = type.Kind switch
+            {
+                ValueKind.Any => true,
+                ValueKind.String or ValueKind.DateTime => value.Kind == RuleValueKind.String,
+                ValueKind.Enum => value.Kind == RuleValueKind.String && _enums.TryGetValue(type.Name!, out var enumModel) && enumModel.Members.Any(m => m.JsonValue == value.Text),
+                ValueKind.Integer or ValueKind.Number => value.Kind == RuleValueKind.Number,
+                ValueKind.Boolean => value.Kind is RuleValueKind.True or RuleValueKind.False,
+                _ => false,
+            };
+            if (!fits)
+            {
+                Report(DiagnosticDescriptors.RuleDoesNotFitSchema, node, pointer, "compares '" + path + "' with " + value.Literal + ", a value it can never have (" + DescribeForRule(type) + ")");
+                return null;
+            }
+            return value;
+        }
+
+        private string DescribeForRule(TypeRef type) => type.Kind == ValueKind.Enum && _enums.TryGetValue(type.Name!, out var model)
+            ? "one of " + string.Join(", ", model.Members.Select(m => m.JsonValue))
+            : type.Kind.ToString().ToLowerInvariant();
+
+        internal static string DescribeTest(RuleTest test)
+        {
+            var prefix = test.Path.Count == 0 ? string.Empty : string.Join(".", test.Path) + ".";
+            switch (test.Kind)
+            {
+                case RuleTestKind.ValueIn:
+                    return string.Join(".", test.Path) + (test.Values.Count == 1 ? " is " + test.Values[0].Literal : " is one of " + string.Join(", ", test.Values.Select(v => v.Literal)));
+                case RuleTestKind.Present:
+                    return string.Join(" and ", test.Names.Select(n => prefix + n)) + (test.Names.Count == 1 ? " is present" : " are present");
+                default:
+                    return test.Names.Count == 1 ? prefix + test.Names[0] + " is absent" : "not all of " + string.Join(", ", test.Names.Select(n => prefix + n)) + " are present";
+            }
         }
 
         private bool ClaimTypeName(string name, string pointer, SchemaJson node)
@@ -470,6 +760,8 @@ namespace PeerTyped.Generators.Parsing
 
         private static TypeRef EnumRef(string name) => new(ValueKind.Enum, name, null, null, null, null, null, null, null, null);
 
+        private static TypeRef AnyRef() => new(ValueKind.Any, null, null, null, null, null, null, null, null, null);
+
         private static TypeRef Placeholder() => new(ValueKind.RawObject, null, null, null, null, null, null, null, null, null);
 
         // ---- keyword readers -----------------------------------------------------------------------------------
@@ -492,13 +784,76 @@ namespace PeerTyped.Generators.Parsing
             return null;
         }
 
+        /// <summary>A bound of a number: it must be a decimal the generated code can hold exactly.</summary>
         private string? NumberKeyword(SchemaJson schema, string keyword, string pointer)
         {
             var node = schema[keyword];
             if (node == null) return null;
-            if (node.Kind == JsonKind.Number) return node.Text;
-            Report(DiagnosticDescriptors.InvalidKeywordValue, node, keyword, pointer, "expected a number");
+            if (node.Kind == JsonKind.Number && ExactDecimal(node.Text!) is { } text) return text;
+            Report(DiagnosticDescriptors.InvalidKeywordValue, node, keyword, pointer, node.Kind == JsonKind.Number
+                ? "numbers are decimals in C#; " + node.Text + " has more than 28 significant digits or is beyond ±7.9e28"
+                : "expected a number");
             return null;
+        }
+
+        /// <summary>A bound of an integer: a whole number a long holds, written as C# can compile it.</summary>
+        private string? IntegerBound(SchemaJson schema, string keyword, string pointer)
+        {
+            var node = schema[keyword];
+            if (node == null) return null;
+            if (node.Kind != JsonKind.Number)
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, node, keyword, pointer, "expected a number");
+                return null;
+            }
+            // 1, 1.0 and 1e2 are whole numbers; 1.5 is not, and 2^63 does not fit a long.
+            if (decimal.TryParse(node.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value == decimal.Truncate(value)
+                && value >= long.MinValue && value <= long.MaxValue)
+            {
+                return ((long)value).ToString(CultureInfo.InvariantCulture);
+            }
+            Report(DiagnosticDescriptors.IntegerBoundNotInteger, node, keyword, pointer, node.Text!);
+            return null;
+        }
+
+        private EquatableArray<string> NumberEnum(SchemaJson enumNode, string pointer)
+        {
+            var values = new List<string>();
+            if (enumNode.Kind == JsonKind.Array && enumNode.Items!.Count > 0)
+            {
+                foreach (var item in enumNode.Items)
+                {
+                    var text = item.Kind == JsonKind.Number ? ExactDecimal(item.Text!) : null;
+                    if (text == null)
+                    {
+                        Report(DiagnosticDescriptors.InvalidKeywordValue, item, "enum", pointer, "expected numbers a C# decimal holds exactly");
+                        continue;
+                    }
+                    if (!values.Contains(text)) values.Add(text);
+                }
+                return values.ToEquatableArray();
+            }
+            Report(DiagnosticDescriptors.InvalidKeywordValue, enumNode, "enum", pointer, "expected a non-empty array of numbers");
+            return EquatableArray<string>.Empty;
+        }
+
+        /// <summary>The number as a C# decimal literal's digits when a decimal holds it exactly; null otherwise.</summary>
+        internal static string? ExactDecimal(string json)
+        {
+            if (!decimal.TryParse(json, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return null;
+            var text = value.ToString(CultureInfo.InvariantCulture);
+            return SameNumber(json, text) ? text : null;
+        }
+
+        private static bool SameNumber(string a, string b) =>
+            double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out var y)
+            && x.Equals(y) && Significant(a) == Significant(b);
+
+        private static string Significant(string number)
+        {
+            var mantissa = number.Split('e', 'E')[0].Replace("-", string.Empty).Replace(".", string.Empty);
+            var trimmed = mantissa.Trim('0');
+            return trimmed.Length == 0 ? "0" : trimmed;
         }
 
         private string? PatternKeyword(SchemaJson schema, string pointer)

@@ -145,14 +145,14 @@ internal sealed partial class CommandFactory
                 .WithPlan(p => p with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new PlanOutput { InstructionType = "spec-aware", Phases = ["preparation", "execution", "finalization"], SuccessCriteria = "Spec documentation created" } })
                 .WithMetadata(m => m with { Status = CycleStatus.Executing, CurrentPhase = PhaseName.Execute, UpdatedAt = Now() }), ct).ConfigureAwait(false);
             await store.UpdateAsync<ExecutorView>(key, v => v
-                .WithExecute(e => e with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new ExecuteOutput { Progress = 100, FilesCreated = ["spec.md", "tasks.md"], FilesModified = ["roadmap.md"], Results = RawJson.Parse("{\"spec_created\":true}") } })
+                .WithExecute(e => e with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new ExecuteOutput { Progress = "Spec files written", CurrentStep = 3, TotalSteps = 3, FilesCreated = ["spec.md", "tasks.md"], FilesModified = ["roadmap.md"], Results = RawJson.Parse("{\"spec_created\":true}") } })
                 .WithMetadata(m => m with { Status = CycleStatus.Expressing, CurrentPhase = PhaseName.Express, UpdatedAt = Now() }), ct).ConfigureAwait(false);
             await store.UpdateAsync<ExpressView>(key, v => v
                 .WithExpress(e => e with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new ExpressOutput { Summary = "Created the demo spec.", KeyAchievements = ["Spec written"], Deliverables = ["spec.md"], FormattedOutput = "## Demo\n\nDone." } })
                 .WithMetadata(m => m with { Status = CycleStatus.Reviewing, CurrentPhase = PhaseName.Review, UpdatedAt = Now() }), ct).ConfigureAwait(false);
             await store.UpdateAsync<ReviewView>(key, v => v
                 .WithReview(r => r with { Status = PhaseStatus.Completed, StartedAt = Now(), CompletedAt = Now(), Output = new ReviewOutput { QualityScore = 92, Strengths = ["Complete"], Recommendations = ["Ship it"] } })
-                .WithCycleSummary(_ => new CycleSummary { Success = true, Instruction = "create-spec", Summary = "Demo cycle completed.", Highlights = ["Validated", "Owned", "Compare-and-set"], Completion = 100 }), ct).ConfigureAwait(false);
+                .WithCycleSummary(_ => new CycleSummary { Success = true, Instruction = "create-spec", Summary = "Demo cycle completed.", Highlights = ["Validated", "Owned", "Compare-and-set"], Completion = 100, NextAction = "Review the spec, then run /peer --instruction=execute-tasks" }), ct).ConfigureAwait(false);
             await store.UpdateAsync<OrchestratorView>(key, v => v
                 .WithMetadata(m => m with { Status = CycleStatus.Completed, CompletedAt = Now(), UpdatedAt = Now() }), ct).ConfigureAwait(false);
 
