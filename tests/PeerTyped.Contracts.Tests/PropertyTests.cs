@@ -38,17 +38,12 @@ public class PropertyTests
 
     private static readonly byte[][] Bases = [Documents.Large(), Encoding.UTF8.GetBytes(Documents.Minimal()), Encoding.UTF8.GetBytes(Documents.Minimal("peer.global.cycle.7"))];
 
-    /// <summary>
-    /// Edge values as raw JSON text, so that escapes and numbers reach the validator exactly as written. Not yet here:
-    /// "\ud800", "\udc00x", 9223372036854775808, -9223372036854775809, 1e300, 1E400 and a 30-digit integer — the
-    /// validator on this branch crashes on a lone low surrogate and accepts integers the reader cannot hold (issue 13
-    /// item 3, fixed in the validator by the schema11 branch); add them back once that is merged.
-    /// </summary>
+    /// <summary>Edge values as raw JSON text, so that escapes and numbers reach the validator exactly as written.</summary>
     private static readonly string[] EdgeValues =
     [
-        "0", "-1", "100", "101", "1.0", "1.5", "-0", "1e2", "9223372036854775807", 
-         "0.1", "null", "true", "false", "[]", "{}", "\"\"",
-        "\"x\"", "\"\\ud83d\\ude00\"", "\"\\u0000\"", "\"\\\"\"", "\"é\"", "\"COMPLETED\"", "\"completed\"",
+        "0", "-1", "100", "101", "1.0", "1.5", "-0", "1e2", "1E400", "1e300", "9223372036854775807", "9223372036854775808", "-9223372036854775809", "123456789012345678901234567890",
+        "0.1", "null", "true", "false", "[]", "{}", "\"\"",
+        "\"x\"", "\"\\ud800\"", "\"\\udc00x\"", "\"\\\\ud800\"", "\"\\ud83d\\ude00\"", "\"\\u0000\"", "\"\\\"\"", "\"é\"", "\"COMPLETED\"", "\"completed\"",
         "\"plan\"", "\"2025-08-06T09:12:44Z\"", "\"2025-08-06T09:12:44.123456789Z\"", "\"2016-12-31T23:59:60Z\"", "\"2025-02-30T00:00:00Z\"",
         "\"2025-08-06 09:12:44Z\"", "\"2025-08-06T09:12:44+25:00\"", "[\"a\",\"b\",\"c\"]", "[\"a\",\"b\",\"c\",\"d\"]", "[1]",
         "{\"nested\":[1,\"two\",null]}", new string('[', 70) + new string(']', 70), new string('[', 300) + new string(']', 300),
@@ -78,10 +73,10 @@ public class PropertyTests
     private static void CheckOne(byte[] bytes)
     {
         var ours = PeerCycle.Validate(bytes);
-        var reference = ReferenceVerdict(bytes);
+        var reference = ReferenceVerdict(bytes, out var undecided);
         if (ours.IsValid)
         {
-            Assert.True(reference is true, $"the generated validator accepts what JsonSchema.Net {(reference is null ? "cannot parse" : "rejects")}");
+            Assert.True(reference is true || undecided, $"the generated validator accepts what JsonSchema.Net {(reference is null ? "cannot parse" : "rejects")}");
             var document = PeerCycle.Parse(bytes);
             var written = document.ToUtf8Bytes();
             var again = PeerCycle.Validate(written);
@@ -98,8 +93,9 @@ public class PropertyTests
     }
 
     /// <summary>JsonSchema.Net's verdict; null when the bytes are not JSON at all (then ours must say invalid too).</summary>
-    private static bool? ReferenceVerdict(byte[] bytes)
+    private static bool? ReferenceVerdict(byte[] bytes, out bool undecided)
     {
+        undecided = false;
         // JsonDocument does not check that string contents are UTF-8; JSON text must be (RFC 8259 §8.1).
         if (!System.Text.Unicode.Utf8.IsValid(bytes)) return null;
         try
@@ -117,6 +113,12 @@ public class PropertyTests
         }
         catch (ArgumentException)
         {
+            return null;
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException)
+        {
+            // JsonSchema.Net compares enum numbers as decimals and throws on 1E400: it has no verdict to compare with.
+            undecided = true;
             return null;
         }
     }
