@@ -12,7 +12,7 @@ public class FaultInjectionTests
 {
     private const string Key = "peer.spec.faults.cycle.1";
 
-    /// <summary>Appends <paramref name="id"/> to the planner's risks unless it is already there, so a retry after an unknown outcome is harmless.</summary>
+    /// <summary>Appends <paramref name="id"/> to the planner's output.phases list unless it is already there, so a retry after an unknown outcome is harmless.</summary>
     private static PlannerView Append(PlannerView view, string id) =>
         view.WithPlan(p => p.WithOutput(o => o.Phases?.Contains(id) == true ? o : o.WithPhases((o.Phases ?? []).Add(id))));
 
@@ -57,7 +57,7 @@ public class FaultInjectionTests
             {
                 var id = $"w{worker}-{n}";
                 var start = new ProcessStartInfo(CliRunner.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-                foreach (var argument in new[] { "--server", server.Url, "--bucket", cli.Bucket, "--as", "planner", "-q", "update", Key, "--jq", ".phases.plan.output.risks = ((.phases.plan.output.risks // []) | if index([$id]) then . else . + [$id] end)", "--arg", "id", id })
+                foreach (var argument in new[] { "--server", server.Url, "--bucket", cli.Bucket, "--as", "planner", "-q", "update", Key, "--jq", ".phases.plan.output.phases = ((.phases.plan.output.phases // []) | if index([$id]) then . else . + [$id] end)", "--arg", "id", id })
                 {
                     start.ArgumentList.Add(argument);
                 }
