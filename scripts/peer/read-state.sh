@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # read-state.sh - print the PEER cycle document stored at STATE_KEY (stdout: the JSON; stderr: ERROR lines).
-# Usage: read-state.sh <STATE_KEY>
+# Usage: read-state.sh <STATE_KEY>      (or STATE_KEY in the environment)
 # Drop-in for the Agent OS wrapper; backed by peer-typed, which also checks the stored document against the schema.
+# Anything else (-h, a second argument) is a usage error: exit 2, nothing on stdout.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/_peer-typed.sh"
 
+usage() { echo "Usage: read-state.sh <STATE_KEY>" >&2; }
+
+if [ $# -gt 1 ]; then
+  echo "ERROR: read-state.sh takes one STATE_KEY, got $# arguments" >&2; usage; exit 2
+fi
 STATE_KEY="${1:-${STATE_KEY:-}}"
 if [ -z "$STATE_KEY" ]; then
   echo "ERROR: STATE_KEY is required as first argument" >&2
-  echo "Usage: read-state.sh <STATE_KEY>" >&2
+  usage
   exit 2
+fi
+if [[ "$STATE_KEY" == -* ]]; then
+  echo "ERROR: '$STATE_KEY' is not a STATE_KEY (read-state.sh has no options)" >&2; usage; exit 2
 fi
 
 bin=$(peer_typed_bin) || exit 1
-exec "$bin" --quiet get "$STATE_KEY"
+exec "$bin" --quiet get -- "$STATE_KEY"

@@ -2,6 +2,8 @@
 # update-state.sh - change the PEER cycle document at STATE_KEY with a jq filter; prints OK on stdout.
 # Usage: update-state.sh <STATE_KEY> <JQ_FILTER> [--json-file VAR=PATH ...] [--arg NAME VALUE ...] [--argjson NAME JSON ...]
 #        update-state.sh --state-key KEY --filter FILTER [same options]
+#        update-state.sh <JQ_FILTER> [same options]       (the key from STATE_KEY in the environment)
+# Anything else (-h, an unknown option, a missing value) is a usage error: exit 2, nothing written.
 # --json-file VAR=PATH loads PATH as jq's --slurpfile, so the filter reads $VAR[0].
 # The filter runs inside peer-typed's compare-and-set loop; the result is validated against the schema and checked for
 # ownership (PEER_ROLE; unset: metadata plus at most one phase) before anything is written. The JSON is logged first.
@@ -13,14 +15,17 @@ usage() {
   echo "       update-state.sh --state-key KEY --filter FILTER [--json-file VAR=PATH ...]" >&2
 }
 
+ENV_STATE_KEY="${STATE_KEY:-}"
 STATE_KEY=""
 JQ_FILTER=""
 positional=()
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --state-key) STATE_KEY="${2:-}"; shift 2 || { usage; exit 2; } ;;
-    --filter) JQ_FILTER="${2:-}"; shift 2 || { usage; exit 2; } ;;
+    --state-key|--filter)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then echo "ERROR: $1 expects a value" >&2; usage; exit 2; fi
+      if [ "$1" = --state-key ]; then STATE_KEY="$2"; else JQ_FILTER="$2"; fi
+      shift 2 ;;
     --json-file)
       spec="${2:-}"
       if [[ "$spec" != *=* || -z "${spec%%=*}" || -z "${spec#*=}" ]]; then
@@ -33,11 +38,17 @@ while [ $# -gt 0 ]; do
     --arg|--argjson|--slurpfile)
       if [ $# -lt 3 ]; then echo "ERROR: $1 expects NAME and VALUE" >&2; usage; exit 2; fi
       extra+=("$1" "$2" "$3"); shift 3 ;;
-    -h|--help) usage; exit 0 ;;
+    --) shift; positional+=("$@"); break ;;
+    -?*) echo "ERROR: unknown option '$1' (update-state.sh takes --state-key, --filter, --json-file, --arg, --argjson, --slurpfile)" >&2; usage; exit 2 ;;
     *) positional+=("$1"); shift ;;
   esac
 done
+# One positional with STATE_KEY in the environment: it is the filter, as agents that export STATE_KEY call it.
+if [ -z "$STATE_KEY" ] && [ -z "$JQ_FILTER" ] && [ ${#positional[@]} -eq 1 ] && [ -n "$ENV_STATE_KEY" ]; then
+  STATE_KEY="$ENV_STATE_KEY"
+fi
 [ -z "$STATE_KEY" ] && [ ${#positional[@]} -ge 1 ] && { STATE_KEY="${positional[0]}"; positional=("${positional[@]:1}"); }
+[ -z "$STATE_KEY" ] && STATE_KEY="$ENV_STATE_KEY"
 [ -z "$JQ_FILTER" ] && [ ${#positional[@]} -ge 1 ] && { JQ_FILTER="${positional[0]}"; positional=("${positional[@]:1}"); }
 if [ -z "$STATE_KEY" ] || [ -z "$JQ_FILTER" ]; then
   echo "ERROR: STATE_KEY and JQ_FILTER are required" >&2
@@ -51,4 +62,4 @@ if [ ${#positional[@]} -gt 0 ]; then
 fi
 
 bin=$(peer_typed_bin) || exit 1
-exec "$bin" update "$STATE_KEY" --jq "$JQ_FILTER" "${extra[@]}"
+exec "$bin" update --key "$STATE_KEY" --jq "$JQ_FILTER" "${extra[@]}"

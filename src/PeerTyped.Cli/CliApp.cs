@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Runtime.InteropServices;
 using PeerTyped.Cli.Commands;
 using PeerTyped.Cli.Console;
 using PeerTyped.Client;
@@ -50,7 +51,8 @@ internal static class CliApp
           1  other failure
           2  usage (bad arguments, malformed key, unknown path)
           3  revision conflict after retries
-          4  invalid JSON or schema violation
+          4  invalid JSON or schema violation, a document over the size limits, or a jq filter
+             that fails, yields no or several documents, or passes its time or memory limit
           5  key not found, or already exists
           6  ownership violation (the role does not own what it changed), or a role that
              disagrees with the authenticated NATS user / a subject the server refused
@@ -66,22 +68,78 @@ internal static class CliApp
         var commands = new CommandFactory(options, output, error);
         foreach (var command in commands.All()) root.Subcommands.Add(command);
 
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0 && !IsHelp(args))
+        string[] arguments;
+        try
+        {
+            CommandLineGuard.CheckUtf8();
+            arguments = CommandLineGuard.Protect(root, args);
+        }
+        catch (PeerUsageException ex)
+        {
+            error.WriteLine("ERROR: " + ex.Message);
+            return (int)PeerErrorKind.Usage;
+        }
+        // Response files off: an argument starting with @ is a value (a jq --arg, a file path), never a file of more arguments.
+        var parse = root.Parse(arguments, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parse.Errors.Count > 0 && !IsHelp(arguments))
         {
             // "Required command was not provided" hides the real mistake when an unknown word was given.
             var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-            error.WriteLine("ERROR: " + first.Message);
+            error.WriteLine("ERROR: " + CommandLineGuard.Unwrap(first.Message));
             error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
             return PeerExitCodes.Usage;
         }
-        using var cancellation = new CancellationTokenSource();
-        System.Console.CancelKeyPress += (_, e) =>
+        using var signals = new Interruption();
+        var code = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null }, signals.Token).ConfigureAwait(false);
+        return signals.Signal == PosixSignal.SIGTERM && code == 130 ? 143 : code;
+    }
+
+    /// <summary>
+    /// SIGINT and SIGTERM cancel the running command, which then ends with one ERROR line (or, for watch, quietly).
+    /// The registrations are disposed before the token source, so a signal that arrives while the process is
+    /// finishing can no longer touch a disposed source; a second signal terminates the process the default way.
+    /// </summary>
+    private sealed class Interruption : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+        private readonly PosixSignalRegistration[] _registrations;
+        private readonly Lock _lock = new();
+        private bool _disposed;
+
+        public Interruption()
         {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellation.Token).ConfigureAwait(false);
+            _registrations = [PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle), PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle)];
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        public PosixSignal? Signal { get; private set; }
+
+        private void Handle(PosixSignalContext context)
+        {
+            lock (_lock)
+            {
+                if (_disposed || Signal is not null) return;
+                Signal = context.Signal;
+                context.Cancel = true;
+            }
+            // Outside the lock: cancellation callbacks run here and may take a moment; Dispose waits for the lock only.
+            try
+            {
+                _source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The command finished between the check and the cancel; nothing left to stop.
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations) registration.Dispose();
+            lock (_lock) _disposed = true;
+            // The source is not disposed: a handler already past the lock may still call Cancel, and it holds no unmanaged timer.
+        }
     }
 
     private static bool IsHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?");

@@ -20,9 +20,9 @@ internal sealed class GlobalOptions
     public Option<string?> TlsCert { get; } = Env(new Option<string?>("--tlscert") { Description = "TLS client certificate [NATS_CERT]" }, "NATS_CERT");
     public Option<string?> TlsKey { get; } = Env(new Option<string?>("--tlskey") { Description = "TLS client key [NATS_KEY]" }, "NATS_KEY");
     public Option<string?> TlsCa { get; } = Env(new Option<string?>("--tlsca") { Description = "CA that signs the server certificate [NATS_CA]" }, "NATS_CA");
-    public Option<string?> Context { get; } = Env(new Option<string?>("--context") { Description = "A nats CLI context by name, from ~/.config/nats/context/ [NATS_CONTEXT]" }, "NATS_CONTEXT");
-    public Option<double> Timeout { get; } = new("--timeout") { Description = "Connect and request timeout in seconds [NATS_TIMEOUT]", DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("NATS_TIMEOUT")?.TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : 5, Recursive = true };
-    public Option<string> Bucket { get; } = new("--bucket") { Description = "KV bucket [PEER_BUCKET]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PEER_BUCKET") is { Length: > 0 } bucket ? bucket : PeerStoreOptions.DefaultBucket, Recursive = true };
+    public Option<string?> Context { get; } = Env(new Option<string?>("--context") { Description = "A nats CLI context by name, from ~/.config/nats/context/ [NATS_CONTEXT] (default: the one `nats context select` chose)" }, "NATS_CONTEXT");
+    public Option<string?> Timeout { get; } = Env(new Option<string?>("--timeout") { Description = "Connect and request timeout in seconds, above 0 and at most 3600 [NATS_TIMEOUT] (default 5)" }, "NATS_TIMEOUT");
+    public Option<string?> Bucket { get; } = new("--bucket") { Description = "KV bucket [PEER_BUCKET] (default " + PeerStoreOptions.DefaultBucket + ")", Recursive = true };
     public Option<string?> Role { get; } = Env(new Option<string?>("--as") { Description = "The role writing: " + string.Join(", ", PeerCycle.Roles) + " [PEER_ROLE]; unset: metadata plus at most one phase" }, "PEER_ROLE");
     public Option<string> Gate { get; } = new Option<string>("--gate") { Description = "Where writes go: on (the peer-typed gate service), off (straight to the bucket), auto (the gate when one answers $SRV.PING.peer-typed-gate) [PEER_GATE]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PEER_GATE") is { Length: > 0 } mode ? mode : "auto", Recursive = true }.AcceptOnlyFromAmong("auto", "on", "off");
     public Option<double> RetryTimeout { get; } = new("--retry-timeout") { Description = "Seconds a write keeps re-reading and re-applying after conflicts, and resolving an unanswered write, before it gives up [PEER_RETRY_TIMEOUT]", DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("PEER_RETRY_TIMEOUT")?.TrimEnd('s'), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : 30, Recursive = true };
@@ -48,13 +48,17 @@ internal sealed class GlobalOptions
 
     public bool JsonOutput(ParseResult parse) => parse.GetValue(Output) == "json";
 
+    /// <summary>The bucket: --bucket, else PEER_BUCKET (set but empty is an error, not the default), else the default.</summary>
     public PeerStoreOptions StoreOptions(ParseResult parse)
     {
+        var bucket = parse.GetValue(Bucket) is { } flag
+            ? PeerSettings.CheckBucket(flag, "--bucket")
+            : Environment.GetEnvironmentVariable("PEER_BUCKET") is { } variable ? PeerSettings.CheckBucket(variable, "PEER_BUCKET") : PeerStoreOptions.DefaultBucket;
         var retry = parse.GetValue(RetryTimeout);
         if (!double.IsFinite(retry) || retry < 0 || retry > 86_400) throw new PeerUsageException($"--retry-timeout must be a number of seconds between 0 and 86400, not {retry.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         return new()
         {
-            Bucket = parse.GetValue(Bucket)!,
+            Bucket = bucket,
             RetryTimeout = TimeSpan.FromSeconds(retry),
             WriteMode = parse.GetValue(Gate) switch { "on" => PeerWriteMode.Gate, "off" => PeerWriteMode.Direct, _ => PeerWriteMode.Auto },
         };
@@ -62,12 +66,17 @@ internal sealed class GlobalOptions
 
     public PeerConnectionOptions ConnectionOptions(ParseResult parse)
     {
-        var context = NatsContext.Load(Value(parse, Context));
-        var timeout = TimeSpan.FromSeconds(parse.GetValue(Timeout));
-        var servers = Value(parse, Server) ?? context?.Url ?? "nats://127.0.0.1:4222";
+        var context = NatsContext.Load(Value(parse, Context), Value(parse, Context) is null ? null : "--context/NATS_CONTEXT");
+        var timeout = parse.GetValue(Timeout) is { } flag ? PeerSettings.ParseTimeout(flag, "--timeout")
+            : Environment.GetEnvironmentVariable("NATS_TIMEOUT") is { } variable ? PeerSettings.ParseTimeout(variable, "NATS_TIMEOUT")
+            : TimeSpan.FromSeconds(5);
+        var servers = parse.GetValue(Server) is { } serverFlag ? PeerSettings.ParseServers(serverFlag, "--server")
+            : Environment.GetEnvironmentVariable("NATS_URL") is { } url ? PeerSettings.ParseServers(url, "NATS_URL")
+            : context?.Url is { } contextUrl ? PeerSettings.ParseServers(contextUrl, $"the url of nats context '{context.Name}' ({context.Path})")
+            : ["nats://127.0.0.1:4222"];
         return new PeerConnectionOptions
         {
-            Servers = servers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Servers = servers,
             CredsFile = Value(parse, Creds) ?? context?.Creds,
             User = Value(parse, User) ?? context?.User,
             Password = Value(parse, Password) ?? context?.Password,
@@ -82,24 +91,44 @@ internal sealed class GlobalOptions
     }
 }
 
-/// <summary>A nats CLI context (~/.config/nats/context/NAME.json): the same connection settings, stored by name.</summary>
-internal sealed record NatsContext(string? Url, string? Creds, string? User, string? Password, string? Token, string? NKey, string? Cert, string? Key, string? Ca)
+/// <summary>
+/// A nats CLI context (~/.config/nats/context/NAME.json): the same connection settings, stored by name. Without
+/// --context or NATS_CONTEXT, the context `nats context select` chose is used: natscli (jsm.go natscontext) keeps its
+/// name in ~/.config/nats/context.txt ($XDG_CONFIG_HOME/nats/context.txt when XDG_CONFIG_HOME is set).
+/// </summary>
+internal sealed record NatsContext(string Name, string Path, string? Url, string? Creds, string? User, string? Password, string? Token, string? NKey, string? Cert, string? Key, string? Ca)
 {
-    public static NatsContext? Load(string? name)
+    private static string ConfigHome => Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg ? xdg : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+
+    /// <summary>The selected context's file, as natscli writes it.</summary>
+    public static string SelectedFile => System.IO.Path.Combine(ConfigHome, "nats", "context.txt");
+
+    public static NatsContext? Load(string? name, string? source)
     {
-        if (string.IsNullOrEmpty(name)) return null;
-        var home = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
-        var path = Path.Combine(home, "nats", "context", name + ".json");
-        if (!File.Exists(path)) throw new PeerUsageException($"nats context '{name}' not found at {path}");
+        if (string.IsNullOrEmpty(name))
+        {
+            if (!File.Exists(SelectedFile)) return null;
+            name = File.ReadAllText(SelectedFile).Trim();
+            if (name.Length == 0) return null;
+            source = $"the selected nats context ({SelectedFile})";
+        }
+        if (name.IndexOfAny(['/', '\\']) >= 0 || name is "." or "..") throw new PeerUsageException($"{source}: '{name}' is not a nats context name");
+        var path = System.IO.Path.Combine(ConfigHome, "nats", "context", name + ".json");
+        if (!File.Exists(path)) throw new PeerUsageException($"{source}: nats context '{name}' not found at {path}");
         try
         {
             using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (document.RootElement.ValueKind != JsonValueKind.Object) throw new PeerUsageException($"nats context '{name}' at {path} is not a JSON object");
             string? Get(string property) => document.RootElement.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : null;
-            return new NatsContext(Get("url"), Get("creds"), Get("user"), Get("password"), Get("token"), Get("nkey"), Get("cert"), Get("key"), Get("ca"));
+            return new NatsContext(name, path, Get("url"), Get("creds"), Get("user"), Get("password"), Get("token"), Get("nkey"), Get("cert"), Get("key"), Get("ca"));
         }
         catch (JsonException ex)
         {
             throw new PeerUsageException($"nats context '{name}' at {path} is not valid JSON: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new PeerUsageException($"cannot read nats context '{name}' at {path}");
         }
     }
 }

@@ -314,7 +314,7 @@ public sealed partial class PeerGateService : IAsyncDisposable
             return Written("conflict", latest.Entry.Revision);
         }
         if (found.Document is null && role != PeerCycle.Superuser) throw found.Invalid!;
-        var plan = PeerWriteRules.PlanUpdate(key, role, found, new Proposal(null, msg.Data ?? []), _store.Options.MaxValueSize);
+        var plan = PeerWriteRules.PlanUpdate(key, role, found, new Proposal(null, msg.Data ?? []), _store.SizeLimit);
         if (plan.Next is null) return Written("unchanged", baseRevision);
         LogRequest(role, PeerGateProtocol.Update, key);
         _store.LogWrite(key, baseRevision, plan.Next, plan.Changes);
@@ -348,7 +348,7 @@ public sealed partial class PeerGateService : IAsyncDisposable
         var key = PeerGateProtocol.RequiredHeader(msg.Headers, PeerGateProtocol.KeyHeader);
         PeerKey.Parse(key);
         var attemptId = PeerGateProtocol.RequiredHeader(msg.Headers, PeerGateProtocol.AttemptHeader);
-        var bytes = PeerWriteRules.PlanCreate(key, role, msg.Data ?? [], _store.Options.MaxValueSize);
+        var bytes = PeerWriteRules.PlanCreate(key, role, msg.Data ?? [], _store.SizeLimit);
         LogRequest(role, PeerGateProtocol.Create, key);
         _store.LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);
         var outcome = await _store.CreateCoreAsync(key, bytes, attemptId, _store.NewBudget(WriteBudget), CancellationToken.None).ConfigureAwait(false);

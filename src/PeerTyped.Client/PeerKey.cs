@@ -46,6 +46,7 @@ public static partial class PeerKey
     public static void CheckNatsKey(string? key, string what = "key")
     {
         if (string.IsNullOrEmpty(key)) throw new PeerUsageException($"the {what} is empty; pass it as an argument, with --key, or in STATE_KEY");
+        if (key.Length > PeerLimits.MaxKeyLength) throw new PeerUsageException($"{Show(key)}: a {what} is at most {PeerLimits.MaxKeyLength} characters, this one has {key.Length} (keys travel in NATS subjects, whose control line is limited)");
         if (key.Any(char.IsWhiteSpace)) throw new PeerUsageException($"{Show(key)}: a NATS KV {what} cannot contain white space");
         if (key.Contains('*') || key.Contains('>')) throw new PeerUsageException($"{Show(key)}: a NATS KV {what} cannot contain the wildcards * or >");
         if (key.StartsWith('.') || key.EndsWith('.') || key.Contains("..", StringComparison.Ordinal)) throw new PeerUsageException($"{Show(key)}: a NATS KV {what} cannot have empty tokens (leading, trailing or double dots)");

@@ -9,12 +9,14 @@ public sealed partial class PeerStateStore
 
     private const int FullJsonLimit = 5000;
     private const int PreviewLength = 1000;
+    private const int ChangeLogLimit = 1000;
 
     internal void LogWrite(string key, ulong baseRevision, byte[] json, IReadOnlyList<JsonChange> changes)
     {
         if (!_logger.IsEnabled(LogLevel.Information)) return;
         LogWriting(key, baseRevision, json.Length, changes.Count);
-        foreach (var change in changes) LogChange(key, change.ToString());
+        // A change line quotes old and new values; one large value would otherwise log the document twice over.
+        foreach (var change in changes) LogChange(key, change.ToString() is { Length: > ChangeLogLimit } line ? line[..ChangeLogLimit] + $"… ({line.Length} chars)" : change.ToString());
         var text = Encoding.UTF8.GetString(json);
         if (json.Length < FullJsonLimit) LogFullJson(key, text);
         else LogJsonPreview(key, PreviewLength, text[..Math.Min(PreviewLength, text.Length)]);

@@ -32,12 +32,12 @@ public sealed partial class PeerStateStore
         {
             var entry = await Nats(() => store.GetEntryAsync(key, revision, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
             // Asked for a revision the bucket's history no longer holds, the server answers with a later one.
-            if (revision != 0 && entry.Revision != revision) throw new PeerNotFoundException($"{key}: revision {revision} not found (no longer in the bucket's history of {Options.History} revisions per key?)");
+            if (revision != 0 && entry.Revision != revision) throw new PeerNotFoundException($"{key}: revision {revision} not found in bucket {Options.Bucket} on {_servers} (no longer in the bucket's history of {Options.History} revisions per key?)");
             return ToRaw(entry);
         }
         catch (NatsKVKeyDeletedException)
         {
-            throw new PeerNotFoundException(revision == 0 ? $"{key}: not found (the key was deleted)" : $"{key}: revision {revision} is a delete marker");
+            throw new PeerNotFoundException(revision == 0 ? $"{key}: not found in bucket {Options.Bucket} on {_servers} (the key was deleted)" : $"{key}: revision {revision} in bucket {Options.Bucket} on {_servers} is a delete marker");
         }
         catch (NatsKVKeyNotFoundException)
         {
@@ -79,12 +79,12 @@ public sealed partial class PeerStateStore
         var headers = message.Hdrs is { Length: > 0 } raw ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(raw)) : string.Empty;
         if (headers.Contains("KV-Operation: DEL", StringComparison.Ordinal)) operation = PeerOperation.Delete;
         else if (headers.Contains("KV-Operation: PURGE", StringComparison.Ordinal)) operation = PeerOperation.Purge;
-        if (revision == 0 && operation != PeerOperation.Put) throw new PeerNotFoundException($"{key}: not found (the key was deleted)");
+        if (revision == 0 && operation != PeerOperation.Put) throw new PeerNotFoundException($"{key}: not found in bucket {Options.Bucket} on {_servers} (the key was deleted)");
         return new PeerRawEntry(key, message.Seq, message.Time, operation, message.Data.ToArray());
     }
 
     private PeerNotFoundException NotFound(string key, ulong revision) =>
-        new(revision == 0 ? $"{key}: not found in bucket {Options.Bucket}" : $"{key}: revision {revision} not found");
+        new(revision == 0 ? $"{key}: not found in bucket {Options.Bucket} on {_servers}" : $"{key}: revision {revision} not found in bucket {Options.Bucket} on {_servers}");
 
     /// <summary>Every revision of <paramref name="key"/> still in the bucket's history, oldest first.</summary>
     public async IAsyncEnumerable<PeerRawEntry> HistoryAsync(string key, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -113,14 +113,14 @@ public sealed partial class PeerStateStore
         }
     }
 
-    private PeerEntry Typed(PeerRawEntry raw)
+    private static PeerEntry Typed(PeerRawEntry raw)
     {
-        var validation = PeerCycle.Validate(raw.Value.Span);
-        if (!validation.IsValid)
+        var validation = PeerDocumentCheck.Check(raw.Key, raw.Value.Span, out var document);
+        if (document is null)
         {
             throw new PeerValidationException(raw.Key, validation.Violations, $"stored revision {raw.Revision} is not schema-valid (inspect with `peer-typed doctor {raw.Key}`)");
         }
-        return new PeerEntry(raw.Key, raw.Revision, raw.Created, PeerCycle.Parse(raw.Value.Span), raw.Value);
+        return new PeerEntry(raw.Key, raw.Revision, raw.Created, document, raw.Value);
     }
 
     private static PeerRawEntry ToRaw(NatsKVEntry<byte[]> entry) => new(

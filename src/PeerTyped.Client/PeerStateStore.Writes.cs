@@ -24,8 +24,8 @@ public sealed partial class PeerStateStore
         PeerWriteRules.CheckRole(role);
         var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
         if (gate) role = GateRole(role);
-        var bytes = PeerWriteRules.PlanCreate(key, role, json, Options.MaxValueSize);
         await StoreAsync(cancellationToken).ConfigureAwait(false);
+        var bytes = PeerWriteRules.PlanCreate(key, role, json, SizeLimit);
         LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);
         var attemptId = NewAttemptId();
         var outcome = gate
@@ -88,7 +88,7 @@ public sealed partial class PeerStateStore
             var entry = await ReadRawAsync(key, 0, cancellationToken).ConfigureAwait(false);
             var current = PeerWriteRules.Load(entry);
             var proposed = await compute(current, cancellationToken).ConfigureAwait(false);
-            var plan = PeerWriteRules.PlanUpdate(key, role, current, proposed, Options.MaxValueSize);
+            var plan = PeerWriteRules.PlanUpdate(key, role, current, proposed, SizeLimit);
             if (plan.Next is null)
             {
                 LogUnchanged(key, entry.Revision);

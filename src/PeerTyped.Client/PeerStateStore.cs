@@ -61,9 +61,13 @@ public sealed partial class PeerStateStore : IAsyncDisposable
 
     public PeerStoreOptions Options { get; }
 
+    /// <summary>The limits a document must fit, from the bucket's stream (once opened) and the server's INFO.</summary>
+    internal PeerSizeLimit SizeLimit => new(_stream?.Info.Config.MaxMsgSize ?? Options.MaxValueSize, _connection.ServerInfo?.MaxPayload ?? 0, Options.Bucket);
+
     /// <summary>Connects to NATS; an unreachable server is one <see cref="PeerUnavailableException"/> naming the URL.</summary>
     public static async Task<PeerStateStore> ConnectAsync(PeerConnectionOptions connection, PeerStoreOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
+        PeerSettings.Check(connection, options);
         (string PublicKey, string Seed)? nkey = connection.NKeyFile is null ? null : ReadNKey(connection.NKeyFile);
         var secrets = new[] { connection.Password, connection.Token, nkey?.Seed }.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray();
         var opts = NatsOpts.Default with
@@ -95,7 +99,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         catch (Exception ex) when (ex is NatsException or TimeoutException or IOException)
         {
             await nats.DisposeAsync().ConfigureAwait(false);
-            throw new PeerUnavailableException($"cannot reach NATS at {connection.DisplayServers}: {Redact(Innermost(ex).Message, secrets)}");
+            throw PeerConnectFailure.From(connection, Redact(Innermost(ex).Message, secrets));
         }
         return new PeerStateStore(nats, ownsConnection: true, options, logger, connection.DisplayServers, secrets, connection.User);
     }
@@ -122,9 +126,9 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             using var pair = NATS.NKeys.KeyPair.FromSeed(seed);
             return (pair.GetPublicKey(), seed);
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or NATS.NKeys.NKeysException)
         {
-            throw new PeerUsageException($"the nkey file {path} holds no valid user seed");
+            throw new PeerUsageException($"the nkey file {path} holds no valid user seed (bad encoding or checksum)");
         }
     }
 

@@ -9,6 +9,9 @@ internal readonly record struct Current(ReadOnlyMemory<byte> Json, PeerCycle? Do
 /// <summary>The new document: typed (already in canonical form once written) or raw JSON from an untyped transform.</summary>
 internal readonly record struct Proposal(PeerCycle? Typed, ReadOnlyMemory<byte>? Json);
 
+/// <summary>The limits a document must fit: the bucket's max value size and the server's max_payload (0: unknown).</summary>
+internal readonly record struct PeerSizeLimit(long BucketMaxValueSize, long ServerMaxPayload, string Bucket);
+
 /// <summary>What a write would store: <see cref="Next"/> is null when the change alters nothing.</summary>
 internal readonly record struct WritePlan(byte[]? Next, IReadOnlyList<JsonChange> Changes);
 
@@ -22,19 +25,18 @@ internal static class PeerWriteRules
     public static Current Load(PeerRawEntry entry)
     {
         if (entry.Operation != PeerOperation.Put) throw new PeerNotFoundException($"{entry.Key}: not found (the key was deleted)");
-        var validation = PeerCycle.Validate(entry.Value.Span);
-        if (!validation.IsValid)
+        var validation = PeerDocumentCheck.Check(entry.Key, entry.Value.Span, out var document);
+        if (document is null)
         {
             return new Current(entry.Value, null, new PeerValidationException(entry.Key, validation.Violations,
                 $"stored revision {entry.Revision} is not schema-valid, so it cannot be changed (an operator can restore a good revision: `peer-typed doctor {entry.Key}`)"));
         }
         // Compare against the document as this writer would write it, so formatting differences are never "changes".
-        var document = PeerCycle.Parse(entry.Value.Span);
         return new Current(document.ToUtf8Bytes(), document, null);
     }
 
     /// <summary>Validation, key check, diff, ownership and size for an update of <paramref name="current"/>.</summary>
-    public static WritePlan PlanUpdate(string key, string? role, Current current, Proposal proposed, long maxValueSize)
+    public static WritePlan PlanUpdate(string key, string? role, Current current, Proposal proposed, PeerSizeLimit sizeLimit)
     {
         if (proposed.Typed is not null && proposed.Typed.Equals(current.Document)) return new WritePlan(null, []);
         var next = proposed.Typed is { } typed ? Canonical(key, typed, "the changed document") : Normalize(key, proposed.Json!.Value, "the changed document");
@@ -43,19 +45,19 @@ internal static class PeerWriteRules
             : JsonChanges.Between(current.Json, next);
         if (changes.Count == 0) return new WritePlan(null, changes);
         CheckOwnership(key, role, changes);
-        CheckSize(key, next, maxValueSize);
+        CheckSize(key, next, sizeLimit);
         return new WritePlan(next, changes);
     }
 
     /// <summary>Validation, key check, ownership and size for a new document.</summary>
-    public static byte[] PlanCreate(string key, string? role, ReadOnlyMemory<byte> json, long maxValueSize)
+    public static byte[] PlanCreate(string key, string? role, ReadOnlyMemory<byte> json, PeerSizeLimit sizeLimit)
     {
         if (role is not null && role != PeerCycle.Superuser && !PeerCycle.MayWrite(role, string.Empty))
         {
             throw new PeerOwnershipException(key, role, [new OwnershipViolation("(document)", PeerCycle.OwnersOf(string.Empty))]);
         }
         var bytes = Normalize(key, json, "the new document");
-        CheckSize(key, bytes, maxValueSize);
+        CheckSize(key, bytes, sizeLimit);
         return bytes;
     }
 
@@ -70,7 +72,7 @@ internal static class PeerWriteRules
         {
             throw new PeerValidationException(key, [new Violation(string.Empty, "json", $"revision {target.Revision} is {(target.Operation != PeerOperation.Put ? "a " + target.Operation.ToString().ToLowerInvariant() + " marker" : "empty")}; there is nothing to restore")]);
         }
-        var validation = PeerCycle.Validate(target.Value.Span);
+        var validation = PeerDocumentCheck.Check(key, target.Value.Span);
         if (!validation.IsValid && !force)
         {
             throw new PeerValidationException(key, validation.Violations, $"revision {target.Revision} is not schema-valid (restore it anyway with --force)");
@@ -95,11 +97,8 @@ internal static class PeerWriteRules
         var bytes = document.ToUtf8Bytes();
         var validation = PeerCycle.Validate(bytes);
         if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
-        var (prefix, cycleNumber) = PeerKey.Parse(key);
-        var mismatches = new List<Violation>();
-        if (document.CycleId != key) mismatches.Add(new Violation("/cycle_id", "key", $"\"{document.CycleId}\" must equal the key \"{key}\""));
-        if (document.Metadata.KeyPrefix != prefix) mismatches.Add(new Violation("/metadata/key_prefix", "key", $"\"{document.Metadata.KeyPrefix}\" must equal the key's prefix \"{prefix}\""));
-        if (document.Metadata.CycleNumber != cycleNumber) mismatches.Add(new Violation("/metadata/cycle_number", "key", $"{document.Metadata.CycleNumber} must equal the key's cycle number {cycleNumber}"));
+        PeerKey.Parse(key);
+        var mismatches = PeerDocumentCheck.KeyMismatches(key, document);
         if (mismatches.Count > 0) throw new PeerValidationException(key, mismatches, what + " does not match its key");
         return bytes;
     }
@@ -124,13 +123,8 @@ internal static class PeerWriteRules
         }
     }
 
-    public static void CheckSize(string key, byte[] document, long maxValueSize)
-    {
-        if (maxValueSize > 0 && document.Length > maxValueSize)
-        {
-            throw new PeerValidationException(key, [new Violation(string.Empty, "maxValueSize", $"the document is {document.Length} bytes, over the bucket's max value size of {maxValueSize} bytes")]);
-        }
-    }
+    public static void CheckSize(string key, byte[] document, PeerSizeLimit limit) =>
+        PeerLimits.CheckDocumentSize(key, document.Length, limit.BucketMaxValueSize, limit.Bucket, limit.ServerMaxPayload);
 
     public static void CheckRole(string? role)
     {

@@ -203,6 +203,8 @@ public sealed class ValidationContext
         {
             return ValidationResult.Of([lone]);
         }
+        // Two members with one name: readers disagree on which counts, so the document has no single meaning.
+        if (JsonStrict.FindDuplicateName(utf8Json, JsonText.ReaderOptions) is { } duplicate) return ValidationResult.Of([duplicate]);
         var reader = new Utf8JsonReader(utf8Json, JsonText.ReaderOptions);
         try
         {

@@ -42,7 +42,11 @@ public class AuthTests
     {
         var refused = await cli.RunAsync(["get", Key], environment, null);
         Assert.Equal(7, refused.ExitCode);
-        Assert.StartsWith("ERROR: cannot reach NATS at", Assert.Single(refused.ErrorLines), StringComparison.Ordinal);
+        // Issue 13: a refusal of the credentials says so; it is not "cannot reach".
+        var error = Assert.Single(refused.ErrorLines);
+        Assert.StartsWith("ERROR: NATS at", error, StringComparison.Ordinal);
+        Assert.Contains("refused the credentials", error, StringComparison.Ordinal);
+        Assert.Contains("authentication failed", error, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, refused.Stdout + refused.Stderr, StringComparison.Ordinal);
     }
 
@@ -67,6 +71,10 @@ public class AuthTests
         await AssertRefusedWithoutLeakingAsync(cli, new() { ["NATS_USER"] = "agent", ["NATS_PASSWORD"] = "wrong-Kq22" }, "wrong-Kq22");
         var flags = await cli.RunAsync(["--user", "agent", "--password", "pw-Zq81vX", "get", Key, "-p", "plan.status"], null, null);
         Assert.Equal(0, flags.ExitCode);
+        // A password in the URL is never printed, whether the server accepts it or not.
+        await AssertRefusedWithoutLeakingAsync(cli, new() { ["NATS_URL"] = $"nats://agent:url-pw-Hh31@127.0.0.1:{server.Port}" }, "url-pw-Hh31");
+        var inUrl = await cli.RunAsync(["get", Key, "-p", "plan.status"], new Dictionary<string, string?> { ["NATS_URL"] = $"nats://agent:pw-Zq81vX@127.0.0.1:{server.Port}" }, null);
+        Assert.Equal(0, inUrl.ExitCode);
     }
 
     [Fact]

@@ -36,7 +36,26 @@ public sealed class BadInputFixture : IAsyncLifetime
         var deep = Encoding.UTF8.GetString(Docs.New(NewKey).ToUtf8Bytes()).Replace("\"Write the spec.\"", "\"x\",\"deep\":" + new string('[', 5000) + new string(']', 5000), StringComparison.Ordinal);
         await System.IO.File.WriteAllTextAsync(File("deep.json"), deep);
         await System.IO.File.WriteAllTextAsync(File("deep-patch.json"), "{\"metadata\":" + new string('[', 5000) + new string(']', 5000) + "}");
+
+        // Issue 13: a document over the bucket's 1 MiB max value size, one with a member twice, a stored document of
+        // another cycle, a selected nats context that does not exist, an nkey seed with a broken checksum.
+        var big = Encoding.UTF8.GetString(Docs.New(NewKey).ToUtf8Bytes()).Replace("\"Write the spec.\"", "\"" + new string('x', 1024 * 1024) + "\"", StringComparison.Ordinal);
+        await System.IO.File.WriteAllTextAsync(File("big.json"), big);
+        var json = Encoding.UTF8.GetString(Docs.New(NewKey).ToUtf8Bytes());
+        await System.IO.File.WriteAllTextAsync(File("duplicate.json"), "{\"version\":1," + json[1..]);
+        await RawPublish.PutAsync(Server, Cli.Bucket, WrongCycleKey, Docs.New("peer.spec.demo.cycle.2").ToUtf8Bytes());
+        Directory.CreateDirectory(Path.Combine(File("config"), "nats"));
+        await System.IO.File.WriteAllTextAsync(Path.Combine(File("config"), "nats", "context.txt"), "gone\n");
+        using (var pair = NATS.NKeys.KeyPair.CreatePair(NATS.NKeys.PrefixByte.User))
+        {
+            var seed = pair.GetSeed().ToCharArray();
+            seed[^3] = seed[^3] == 'A' ? 'B' : 'A';
+            await System.IO.File.WriteAllTextAsync(File("broken.nk"), new string(seed) + "\n");
+        }
     }
+
+    /// <summary>Holds cycle 2's document under cycle 4's key, written around the gate.</summary>
+    public const string WrongCycleKey = "peer.spec.demo.cycle.4";
 
     public async Task DisposeAsync()
     {
@@ -57,7 +76,9 @@ public class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixt
     private const string Missing = "peer.spec.demo.cycle.99";
 
     /// <summary>Program (peer-typed or a wrapper), arguments, role, stdin, exit code, and a fragment of the ERROR line.</summary>
-    private sealed record Case(string Program, string[] Arguments, string? Role, string? Stdin, int ExitCode, string Message, bool ServerDown = false);
+    private sealed record Case(string Program, string[] Arguments, string? Role, string? Stdin, int ExitCode, string Message, bool ServerDown = false, Dictionary<string, string?>? Environment = null);
+
+    private static Dictionary<string, string?> With(string name, string? value) => new() { [name] = value };
 
     private static readonly Dictionary<string, Case> Cases = new()
     {
@@ -153,6 +174,55 @@ public class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixt
         ["patch: invalid UTF-8"] = new("peer-typed", ["patch", K, "--merge", "@@invalid-utf8-patch.json"], null, null, 4, "the merge patch is not valid JSON"),
         ["create: nesting 5000 deep"] = new("peer-typed", ["create", New, "@deep.json"], null, null, 4, "malformed JSON"),
         ["patch: nesting 5000 deep"] = new("peer-typed", ["patch", K, "--merge", "@@deep-patch.json"], null, null, 4, "the merge patch is not valid JSON"),
+        // issue 13: response files are off, so @FILE is read only where documented (patch --merge @FILE, create FILE)
+        ["patch: --merge @ a directory"] = new("peer-typed", ["patch", K, "--merge", "@@/tmp"], null, null, 2, "/tmp is a directory, not a file"),
+        ["patch: --merge @ a missing file"] = new("peer-typed", ["patch", K, "--merge", "@@/nonexistent/patch.json"], null, null, 2, "/nonexistent/patch.json does not exist"),
+        ["create: a missing file"] = new("peer-typed", ["create", New, "/nonexistent/doc.json"], null, null, 2, "/nonexistent/doc.json does not exist"),
+        // issue 13: a member twice, an unpaired surrogate
+        ["patch: a member twice"] = new("peer-typed", ["patch", K, "--merge", "{\"metadata\":{\"status\":\"PLANNING\",\"status\":\"EXECUTING\"}}"], null, null, 4, "/metadata: the merge patch is not valid JSON: the member \"status\" appears twice"),
+        ["patch: an unpaired surrogate"] = new("peer-typed", ["patch", K, "--merge", "{\"metadata\":{\"status\":\"\\ud800\"}}"], null, null, 4, "unpaired UTF-16 surrogate escape"),
+        ["create: a member twice"] = new("peer-typed", ["create", New, "@duplicate.json"], null, null, 4, "the member \"version\" appears twice"),
+        ["validate: a member twice"] = new("peer-typed", ["validate", "-"], null, "{\"a\":1,\"a\":2}", 4, "the member \"a\" appears twice"),
+        // issue 13: help words and unknown flags
+        ["set: --dry-run is not a value"] = new("peer-typed", ["set", K, "plan.status", "completed", "--dry-run"], "planner", null, 2, "unknown option '--dry-run'"),
+        ["set: a path without its value"] = new("peer-typed", ["set", K, "plan.status"], "planner", null, 2, "plan.status has no value"),
+        ["get: -k without a value"] = new("peer-typed", ["get", "-k"], null, null, 2, "Required argument missing for option: '-k'"),
+        ["read-state: -h"] = new("read-state.sh", ["-h"], null, null, 2, "'-h' is not a STATE_KEY"),
+        ["create-state: -h with a document"] = new("create-state.sh", ["-h", "{}"], null, null, 2, "'-h' is not a STATE_KEY"),
+        ["update-state: --state-key without a value"] = new("update-state.sh", ["--state-key"], null, null, 2, "--state-key expects a value"),
+        ["update-state: --filter without a value"] = new("update-state.sh", [K, "--filter"], null, null, 2, "--filter expects a value"),
+        ["update-state: an unknown option"] = new("update-state.sh", [K, ".", "--dry-run"], null, null, 2, "unknown option '--dry-run'"),
+        ["update-state: -h"] = new("update-state.sh", ["-h"], null, null, 2, "unknown option '-h'"),
+        // issue 13: size and key edges, refused before anything is sent
+        ["create: over the bucket's 1 MiB"] = new("peer-typed", ["create", New, "@big.json"], null, null, 4, "over the bucket's max value size of 1048576 bytes"),
+        ["get: a key over 1024 characters"] = new("peer-typed", ["get", "peer.spec." + new string('a', 4000) + ".cycle.1"], null, null, 2, "is at most 1024 characters"),
+        ["set: a key over 1024 characters"] = new("peer-typed", ["set", "peer.spec." + new string('a', 4000) + ".cycle.1", "plan.status", "completed"], "planner", null, 2, "is at most 1024 characters"),
+        // issue 13: configuration edges
+        ["get: NATS_URL http://"] = new("peer-typed", ["get", K], null, null, 2, "uses the scheme http", Environment: With("NATS_URL", "http://127.0.0.1:4222")),
+        ["get: NATS_URL :::"] = new("peer-typed", ["get", K], null, null, 2, "':::' is not a valid URL", Environment: With("NATS_URL", ":::")),
+        ["get: NATS_URL nats://[::1"] = new("peer-typed", ["get", K], null, null, 2, "'nats://[::1' is not a valid URL", Environment: With("NATS_URL", "nats://[::1")),
+        ["get: NATS_URL of commas"] = new("peer-typed", ["get", K], null, null, 2, "NATS_URL holds no server URL", Environment: With("NATS_URL", " , ")),
+        ["get: --server with a path"] = new("peer-typed", ["--server", "nats://127.0.0.1:4222/x", "get", K], null, null, 2, "has a path, query or fragment"),
+        ["get: PEER_BUCKET a.b"] = new("peer-typed", ["get", K], null, null, 2, "PEER_BUCKET: 'a.b' is not a valid NATS KV bucket name", Environment: With("PEER_BUCKET", "a.b")),
+        ["get: PEER_BUCKET *"] = new("peer-typed", ["get", K], null, null, 2, "'*' is not a valid NATS KV bucket name", Environment: With("PEER_BUCKET", "*")),
+        ["get: PEER_BUCKET >"] = new("peer-typed", ["get", K], null, null, 2, "'>' is not a valid NATS KV bucket name", Environment: With("PEER_BUCKET", ">")),
+        ["get: PEER_BUCKET a space"] = new("peer-typed", ["get", K], null, null, 2, "' ' is not a valid NATS KV bucket name", Environment: With("PEER_BUCKET", " ")),
+        ["get: PEER_BUCKET empty"] = new("peer-typed", ["get", K], null, null, 2, "PEER_BUCKET is empty", Environment: With("PEER_BUCKET", "")),
+        ["set: --bucket a.b"] = new("peer-typed", ["--bucket", "a.b", "set", K, "plan.status", "completed"], "planner", null, 2, "--bucket: 'a.b' is not a valid NATS KV bucket name"),
+        ["get: --timeout 1e300"] = new("peer-typed", ["get", K, "--timeout", "1e300"], null, null, 2, "is not a timeout"),
+        ["get: --timeout NaN"] = new("peer-typed", ["get", K, "--timeout", "NaN"], null, null, 2, "--timeout: NaN is not a timeout"),
+        ["get: --timeout 0"] = new("peer-typed", ["get", K, "--timeout", "0"], null, null, 2, "--timeout: 0 is not a timeout"),
+        ["get: NATS_TIMEOUT words"] = new("peer-typed", ["get", K], null, null, 2, "NATS_TIMEOUT: 'soon' is not a number of seconds", Environment: With("NATS_TIMEOUT", "soon")),
+        ["get: nkey with a broken checksum"] = new("peer-typed", ["get", K], null, null, 2, "holds no valid user seed", Environment: With("NATS_NKEY", "@broken.nk")),
+        ["get: the selected nats context is missing"] = new("peer-typed", ["get", K], null, null, 2, "nats context 'gone' not found", Environment: new() { ["XDG_CONFIG_HOME"] = "@config", ["NATS_URL"] = null }),
+        // issue 13: not found names the bucket and the server; revision numbers are bucket-wide
+        ["get: missing key names bucket and server"] = new("peer-typed", ["get", Missing], null, null, 5, $"{Missing}: not found in bucket peer-test-"),
+        ["diff: a revision of another key"] = new("peer-typed", ["diff", K, "2"], null, null, 5, "revision numbers are bucket-wide"),
+        ["diff: STATE_KEY and another key's revision"] = new("peer-typed", ["diff", "2"], null, null, 5, "revision numbers are bucket-wide", Environment: With("STATE_KEY", K)),
+        // issue 13: a stored document of another cycle is invalid on read
+        ["get: cycle 2's document under cycle 4's key"] = new("peer-typed", ["get", BadInputFixture.WrongCycleKey], null, null, 4, "/cycle_id: \"peer.spec.demo.cycle.2\" must equal the key \"peer.spec.demo.cycle.4\""),
+        ["read-state: cycle 2's document under cycle 4's key"] = new("read-state.sh", [BadInputFixture.WrongCycleKey], null, null, 4, "must equal the key"),
+        ["set: on a document of another cycle"] = new("peer-typed", ["set", BadInputFixture.WrongCycleKey, "plan.status", "completed"], "planner", null, 4, "must equal the key"),
         // a server that is down
         ["get: server down"] = new("peer-typed", ["get", K], null, null, 7, "cannot reach NATS at nats://127.0.0.1:", ServerDown: true),
         ["set: server down"] = new("peer-typed", ["set", K, "plan.status", "completed"], "planner", null, 7, "cannot reach NATS at", ServerDown: true),
@@ -175,6 +245,7 @@ public class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixt
         var environment = new Dictionary<string, string?> { ["PEER_ROLE"] = @case.Role };
         if (@case.ServerDown) environment["NATS_URL"] = $"nats://127.0.0.1:{NatsServer.FreePort()}";
         environment["NATS_TIMEOUT"] = "2";
+        foreach (var (variable, value) in @case.Environment ?? []) environment[variable] = value is not null && value.StartsWith('@') ? fixture.File(value[1..]) : value;
 
         var result = @case.Program == "peer-typed"
             ? await fixture.Cli.RunAsync(arguments, environment, @case.Stdin)

@@ -16,10 +16,31 @@ public sealed class CliRunner(NatsServer? server)
 {
     public static readonly string RepoRoot = FindRepoRoot();
 
-    /// <summary>PEER_TYPED_BIN when set (for example the NativeAOT build), else this build's apphost.</summary>
+    /// <summary>
+    /// What the tests run: PEER_TYPED_BIN when set; else the NativeAOT binary setup.sh publishes to artifacts/peer-typed
+    /// when it is at least as new as every source it is built from (so CI, which runs setup.sh first, tests the shipped
+    /// binary); else this build's JIT apphost (a developer who changed code since the last publish).
+    /// </summary>
     public static readonly string Binary = Environment.GetEnvironmentVariable("PEER_TYPED_BIN") is { Length: > 0 } bin
         ? bin
-        : Path.Combine(RepoRoot, "src", "PeerTyped.Cli", "bin", Configuration, "net10.0", "peer-typed");
+        : PublishedIsCurrent() ? Published : Path.Combine(RepoRoot, "src", "PeerTyped.Cli", "bin", Configuration, "net10.0", "peer-typed");
+
+    public static string Published => Path.Combine(RepoRoot, "artifacts", "peer-typed", "peer-typed");
+
+    /// <summary>Whether <see cref="Binary"/> is the NativeAOT build.</summary>
+    public static bool IsNativeAot => Binary == Published || !File.Exists(Binary + ".dll");
+
+    private static bool PublishedIsCurrent()
+    {
+        if (!File.Exists(Published)) return false;
+        var published = File.GetLastWriteTimeUtc(Published);
+        var sources = new[] { "src", "generators", "schemas" }
+            .Select(d => Path.Combine(RepoRoot, d))
+            .Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
+        return sources.All(f => File.GetLastWriteTimeUtc(f) <= published);
+    }
 
     private static string Configuration => typeof(CliRunner).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
@@ -47,7 +68,9 @@ public sealed class CliRunner(NatsServer? server)
             StandardErrorEncoding = Encoding.UTF8,
         };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        foreach (var name in new[] { "PEER_ROLE", "STATE_KEY", "NATS_CONTEXT", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN" }) start.Environment.Remove(name);
+        foreach (var name in new[] { "PEER_ROLE", "STATE_KEY", "NATS_CONTEXT", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN", "NATS_NKEY", "NATS_TIMEOUT" }) start.Environment.Remove(name);
+        // A context the machine's user selected with `nats context select` must not leak into the tests.
+        start.Environment["XDG_CONFIG_HOME"] = Path.Combine(Home, ".config");
         if (server is not null) start.Environment["NATS_URL"] = server.Url;
         start.Environment["PEER_BUCKET"] = Bucket;
         start.Environment["AGENT_OS_HOME"] = Home;

@@ -73,7 +73,7 @@ public class CycleCounterTests(NatsServerFixture nats) : IClassFixture<NatsServe
         Assert.Equal(string.Empty, next.Stdout);
         var error = Assert.Single(next.Stderr.TrimEnd('\n').Split('\n'));
         Assert.Equal($"ERROR: {Counter}: (document): the cycle counter holds {shown}; expected a whole number ≥ 1 (white space around it is allowed)", error);
-        Assert.Equal(stored, (await cli.RunAsync("get", Counter, "--raw")).Stdout[..^1]);
+        Assert.Equal(stored, (await cli.RunAsync("get", Counter, "--raw")).Stdout); // get --raw: exactly the stored bytes (issue 13)
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public class CycleCounterTests(NatsServerFixture nats) : IClassFixture<NatsServe
         Assert.Equal(
             $"ERROR: '{Counter}' is the cycle counter of {Prefix}, not a cycle document; allocate the next number with `peer-typed cycle next {Prefix}` (read the latest with `peer-typed cycle current {Prefix}` or read-state.sh)",
             Assert.Single(result.ErrorLines));
-        Assert.Equal("1\n", (await cli.RunAsync("get", Counter, "--raw")).Stdout[..^1]);
+        Assert.Equal("1\n", (await cli.RunAsync("get", Counter, "--raw")).Stdout); // get --raw: exactly the stored bytes (issue 13)
     }
 
     [Fact]

@@ -34,7 +34,7 @@ internal sealed partial class CommandFactory
         {
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var bucket = await store.TryGetBucketInfoAsync(invocation.CancellationToken).ConfigureAwait(false)
-                ?? throw new PeerNotFoundException($"bucket {store.Options.Bucket} does not exist; create it with `peer-typed bucket init`");
+                ?? throw new PeerNotFoundException($"bucket {store.Options.Bucket} does not exist on {invocation.Options.ConnectionOptions(invocation.Parse).DisplayServers}; create it with `peer-typed bucket init`");
             PrintBucket(invocation, bucket);
             return 0;
         });

@@ -53,6 +53,13 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
             terminal.Error(ex.Message);
             return PeerExitCodes.Other;
         }
+#pragma warning disable CA1031 // The last resort: one ERROR line and exit 1, never a stack trace on an agent's stderr.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            terminal.Error($"unexpected {ex.GetType().Name}: {ex.Message} (this is a peer-typed bug; the command may not have completed)");
+            return (int)PeerErrorKind.Other;
+        }
     }
 
     /// <summary>A command on one existing key: KEY, --key/-k or STATE_KEY, and a store opened for the action.</summary>

@@ -17,7 +17,7 @@ internal sealed partial class CommandFactory
         var revision = new Option<ulong>("--revision", "-r") { Description = "Read this revision instead of the latest" };
         var path = new Option<string?>("--path", "-p") { Description = "Print one value: a short path (plan.status) or a JSON Pointer (/phases/plan/output/risks/0)" };
         var rawOutput = new Option<bool>("--raw-output") { Description = "With --path, print a string without JSON quotes (as jq -r)" };
-        var raw = new Option<bool>("--raw") { Description = "Print the stored bytes as they are, even when they are not valid (operators)" };
+        var raw = new Option<bool>("--raw") { Description = "Print exactly the stored bytes, no newline added, even when they are not valid (operators)" };
         return DefineForKey("get", "Print the document (or one value) as JSON on stdout; on a cycle counter (<prefix>.cycle.current), the number it holds", counterAllowed: true, async (invocation, resolved, store) =>
         {
             if (CycleCounter.IsCounterKey(resolved, out var counterOf))
@@ -26,7 +26,7 @@ internal sealed partial class CommandFactory
                 if (invocation.Get(revision) > 0 || invocation.Get(path) is not null) throw new PeerUsageException($"{resolved} is a cycle counter: it has no revisions or paths to select; `get {resolved}` prints its number");
                 if (invocation.Get(raw))
                 {
-                    invocation.Terminal.Data((await store.ReadRawAsync(resolved, 0, invocation.CancellationToken).ConfigureAwait(false)).Value.Span);
+                    invocation.Terminal.RawData((await store.ReadRawAsync(resolved, 0, invocation.CancellationToken).ConfigureAwait(false)).Value.Span);
                     return 0;
                 }
                 var number = await store.ReadCycleCounterAsync(counterOf, invocation.CancellationToken).ConfigureAwait(false)
@@ -37,7 +37,7 @@ internal sealed partial class CommandFactory
             if (invocation.Get(raw))
             {
                 var entry = await store.ReadRawAsync(resolved, invocation.Get(revision), invocation.CancellationToken).ConfigureAwait(false);
-                invocation.Terminal.Data(entry.Value.Span);
+                invocation.Terminal.RawData(entry.Value.Span);
                 return 0;
             }
             var document = invocation.Get(revision) is > 0 and var at
@@ -82,7 +82,7 @@ internal sealed partial class CommandFactory
             byte[] json;
             if (invocation.Get(file) is { } source)
             {
-                json = source == "-" ? await ReadStdinAsync(invocation.CancellationToken).ConfigureAwait(false) : await File.ReadAllBytesAsync(source, invocation.CancellationToken).ConfigureAwait(false);
+                json = source == "-" ? await ReadStdinAsync(invocation.CancellationToken).ConfigureAwait(false) : await InputFile.ReadAsync(source, $"{resolved}: the document file", invocation.CancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -109,13 +109,16 @@ internal sealed partial class CommandFactory
         {
             var tokens = invocation.Get(pairs)!.ToList();
             string? positionalKey = null;
-            if (tokens.Count % 2 == 1)
+            // A key starts with "peer." and no path does, so the first word says which it is; counting words would
+            // mistake `set KEY plan.status` (a missing value) for a path and a value with no key.
+            if (tokens[0].StartsWith("peer.", StringComparison.Ordinal) || (tokens.Count % 2 == 1 && PeerCycleFields.Find(tokens[0]) is null))
             {
                 positionalKey = tokens[0];
                 tokens.RemoveAt(0);
             }
-            if (tokens.Count == 0) throw new PeerUsageException("set needs PATH VALUE pairs, e.g. peer-typed set plan.status completed");
             var resolved = positionalKey ?? ResolveKey(invocation, null, keyOption);
+            if (tokens.Count == 0) throw new PeerUsageException($"{resolved}: set needs PATH VALUE pairs, e.g. peer-typed set {resolved} plan.status completed");
+            if (tokens.Count % 2 == 1) throw new PeerUsageException($"{resolved}: set: {tokens[^1]} has no value; give PATH VALUE pairs, e.g. {tokens[^1]} VALUE");
             PeerKey.Parse(resolved);
             var assignments = new List<(FieldInfo<PeerCycle> Field, string Value)>();
             for (var i = 0; i < tokens.Count; i += 2)
@@ -167,7 +170,13 @@ internal sealed partial class CommandFactory
             using var program = JqFilter.Create(invocation.Get(filter)!, Jq.Arguments(invocation.Parse, arg, argjson, slurpfile), Jq.Options(invocation.Get(jqTimeout)));
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var result = await store.UpdateJsonAsync(resolved, RoleOrNull(invocation),
-                (current, cancellationToken) => Jq.RunAsync(resolved, program, current, cancellationToken), invocation.CancellationToken).ConfigureAwait(false);
+                async (current, cancellationToken) =>
+                {
+                    FaultInjection.At("after-read");
+                    var changed = await Jq.RunAsync(resolved, program, current, cancellationToken).ConfigureAwait(false);
+                    FaultInjection.At("after-jq");
+                    return changed;
+                }, invocation.CancellationToken).ConfigureAwait(false);
             PrintWrite(invocation, result);
             return 0;
         }, key, keyOption, filter, arg, argjson, slurpfile, jqTimeout);
@@ -177,22 +186,16 @@ internal sealed partial class CommandFactory
     {
         var key = KeyArgument();
         var keyOption = KeyOption();
-        var merge = new Option<string>("--merge") { Description = "An RFC 7386 JSON merge patch, or @FILE (null removes a member)", Required = true };
+        var merge = new Option<string>("--merge") { Description = "An RFC 7386 JSON merge patch, or @FILE to read it from FILE (null removes a member)", Required = true };
         return Define("patch", "Apply an RFC 7386 merge patch through the same gate as every write", async invocation =>
         {
             var resolved = ResolveKey(invocation, key, keyOption);
             var text = invocation.Get(merge)!;
             // Bytes, not text: reading a file as a string would quietly turn invalid UTF-8 into U+FFFD.
-            var patchBytes = text.StartsWith('@') ? await File.ReadAllBytesAsync(text[1..], invocation.CancellationToken).ConfigureAwait(false) : Encoding.UTF8.GetBytes(text);
-            JsonNode? patch;
-            try
-            {
-                patch = JsonNode.Parse(patchBytes);
-            }
-            catch (JsonException ex)
-            {
-                throw new PeerValidationException(resolved, [new Violation(string.Empty, "json", "the merge patch is not valid JSON: " + ex.Message)]);
-            }
+            var patchBytes = text.StartsWith('@')
+                ? await InputFile.ReadAsync(text[1..], $"{resolved}: the merge patch file", invocation.CancellationToken).ConfigureAwait(false)
+                : Encoding.UTF8.GetBytes(text);
+            var patch = MergePatch.Parse(resolved, patchBytes);
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var result = await store.UpdateJsonAsync(resolved, RoleOrNull(invocation),
                 (current, _) => ValueTask.FromResult(MergePatch.Apply(current, patch)), invocation.CancellationToken).ConfigureAwait(false);
@@ -207,7 +210,7 @@ internal sealed partial class CommandFactory
         return Define("validate", "Validate a document against the schema, offline; every violation with its JSON Pointer", async invocation =>
         {
             var source = invocation.Get(file) ?? "-";
-            var bytes = source == "-" ? await ReadStdinAsync(invocation.CancellationToken).ConfigureAwait(false) : await File.ReadAllBytesAsync(source, invocation.CancellationToken).ConfigureAwait(false);
+            var bytes = source == "-" ? await ReadStdinAsync(invocation.CancellationToken).ConfigureAwait(false) : await InputFile.ReadAsync(source, "validate", invocation.CancellationToken).ConfigureAwait(false);
             var result = PeerCycle.Validate(bytes);
             if (invocation.JsonOutput)
             {

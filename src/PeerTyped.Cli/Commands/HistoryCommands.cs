@@ -26,14 +26,13 @@ internal sealed partial class CommandFactory
         ReadOnlyMemory<byte>? previous = null;
         foreach (var entry in entries)
         {
-            var validation = entry.Operation == PeerOperation.Put ? PeerCycle.Validate(entry.Value.Span) : ValidationResult.Of([new Violation(string.Empty, "operation", entry.Operation.ToString().ToLowerInvariant())]);
+            // Any bytes at all may be stored by another tool: each revision ends in a verdict, never an exception.
+            var validation = entry.Operation == PeerOperation.Put ? PeerDocumentCheck.Check(entry.Key, entry.Value.Span) : ValidationResult.Of([new Violation(string.Empty, "operation", entry.Operation.ToString().ToLowerInvariant())]);
             var jsonError = JsonError(entry.Value);
             IReadOnlyList<string> sections = [];
             if (jsonError is null && entry.Operation == PeerOperation.Put)
             {
-                sections = previous is { } before
-                    ? JsonChanges.Between(before, entry.Value).Select(c => Section(c.Pointer)).Distinct().ToList()
-                    : ["(created)"];
+                sections = previous is { } before ? ChangedSections(before, entry.Value) : ["(created)"];
                 previous = entry.Value;
             }
             reports.Add(new RevisionReport(entry, jsonError is null && entry.Operation == PeerOperation.Put, validation, sections, jsonError));
@@ -41,17 +40,42 @@ internal sealed partial class CommandFactory
         return reports;
     }
 
+    private static IReadOnlyList<string> ChangedSections(ReadOnlyMemory<byte> before, ReadOnlyMemory<byte> after)
+    {
+        try
+        {
+            return JsonChanges.Between(before, after).Select(c => Section(c.Pointer)).Distinct().ToList();
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            return ["(cannot compare)"];
+        }
+    }
+
     private static string? JsonError(ReadOnlyMemory<byte> value)
     {
         if (value.IsEmpty) return "empty value";
+        if (!System.Text.Unicode.Utf8.IsValid(value.Span)) return "invalid UTF-8";
         try
         {
-            using var _ = JsonDocument.Parse(value);
+            using var _ = JsonDocument.Parse(value, new JsonDocumentOptions { MaxDepth = JsonText.ReaderOptions.MaxDepth });
             return null;
         }
         catch (JsonException ex)
         {
             return $"malformed JSON at byte {ex.BytePositionInLine} of line {ex.LineNumber + 1}";
+        }
+    }
+
+    private static string? Compact(ReadOnlyMemory<byte> value)
+    {
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(JsonText.Reformat(value.Span, indented: false));
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            return null;
         }
     }
 
@@ -103,15 +127,25 @@ internal sealed partial class CommandFactory
 
     private Command Diff()
     {
-        var key = KeyArgument();
-        var from = new Argument<ulong>("from") { Description = "The older revision" };
-        var to = new Argument<ulong?>("to") { Description = "The newer revision (default: the latest)", Arity = ArgumentArity.ZeroOrOne };
+        var keyOption = KeyOption();
+        var positional = new Argument<string[]>("revisions") { Description = "[KEY] FROM [TO]: the older revision and the newer one (default: the latest); revisions are bucket-wide numbers, as `peer-typed history KEY` lists them", Arity = new ArgumentArity(1, 3) };
         return Define("diff", "What changed between two revisions, as JSON Pointers with old and new values", async invocation =>
         {
-            var resolved = ResolveKey(invocation, key, null);
+            var tokens = invocation.Get(positional)!.ToList();
+            string? positionalKey = null;
+            if (tokens.Count > 0 && !tokens[0].All(char.IsAsciiDigit))
+            {
+                positionalKey = tokens[0];
+                tokens.RemoveAt(0);
+            }
+            if (tokens.Count is 0 or > 2) throw new PeerUsageException("diff needs [KEY] FROM [TO]: one or two revision numbers, as `peer-typed history KEY` lists them");
+            var revisions = tokens.Select(t => ulong.TryParse(t, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var r) && r > 0 ? r
+                : throw new PeerUsageException($"'{t}' is not a revision number (a whole number ≥ 1, as `peer-typed history KEY` lists them)")).ToList();
+            var resolved = positionalKey ?? ResolveKey(invocation, null, keyOption);
+            PeerKey.Parse(resolved);
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
-            var before = await store.ReadRawAsync(resolved, invocation.Get(from), invocation.CancellationToken).ConfigureAwait(false);
-            var after = await store.ReadRawAsync(resolved, invocation.Get(to) ?? 0, invocation.CancellationToken).ConfigureAwait(false);
+            var before = await ReadRevisionAsync(store, resolved, revisions[0], invocation.CancellationToken).ConfigureAwait(false);
+            var after = await ReadRevisionAsync(store, resolved, revisions.Count > 1 ? revisions[1] : 0, invocation.CancellationToken).ConfigureAwait(false);
             foreach (var side in new[] { before, after })
             {
                 if (JsonError(side.Value) is { } problem) throw new PeerValidationException(resolved, [new Violation(string.Empty, "json", $"revision {side.Revision}: {problem}")]);
@@ -131,7 +165,20 @@ internal sealed partial class CommandFactory
                 foreach (var change in changes) invocation.Terminal.Data(change.ToString());
             }
             return 0;
-        }, key, from, to);
+        }, positional, keyOption);
+    }
+
+    /// <summary>A revision of one key; a number that is not one of its revisions is explained, since they are bucket-wide.</summary>
+    private static async Task<PeerRawEntry> ReadRevisionAsync(PeerStateStore store, string key, ulong revision, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.ReadRawAsync(key, revision, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PeerNotFoundException ex) when (revision > 0)
+        {
+            throw new PeerNotFoundException($"{ex.Message}; revision numbers are bucket-wide (every write to any key takes the next one), so a key's revisions are not 1, 2, 3 — `peer-typed history {key}` lists this key's");
+        }
     }
 
     private Command Watch()
@@ -149,8 +196,8 @@ internal sealed partial class CommandFactory
                         w.WriteString("operation", entry.Operation.ToString().ToLowerInvariant());
                         w.WriteString("created", Timestamp.Format(entry.Created));
                         var valid = entry.Operation == PeerOperation.Put && JsonError(entry.Value) is null;
-                        w.WriteBoolean("schema_valid", valid && PeerCycle.Validate(entry.Value.Span).IsValid);
-                        if (valid) w.WriteRaw("value", System.Text.Encoding.UTF8.GetString(JsonText.Reformat(entry.Value.Span, indented: false)));
+                        w.WriteBoolean("schema_valid", valid && PeerDocumentCheck.Check(entry.Key, entry.Value.Span).IsValid);
+                        if (valid && Compact(entry.Value) is { } compact) w.WriteRaw("value", compact);
                         else w.WriteNull("value");
                     }));
                 }

@@ -28,7 +28,7 @@ internal static class LocalServer
         var url = $"nats://127.0.0.1:{port}";
         var pid = ReadPid();
         var answers = await AnswersAsync(port, cancellationToken).ConfigureAwait(false);
-        if (answers) return new Status(true, url, pid is { } p && IsAlive(p) ? $"running: pid {p}, {url}, store {Path.Combine(Directory, "jetstream")}" : $"a server answers on {url} (not started by peer-typed)");
+        if (answers) return new Status(true, url, pid is { } p && IsOurServer(p) ? $"running: pid {p}, {url}, store {Path.Combine(Directory, "jetstream")}" : $"a server answers on {url} (not started by peer-typed)");
         return new Status(false, url, $"stopped: nothing answers on {url}");
     }
 
@@ -77,10 +77,10 @@ internal static class LocalServer
         var gate = await SecureServer.StopGateAsync(cancellationToken).ConfigureAwait(false);
         var prefix = gate is null ? string.Empty : gate + "; ";
         if (ReadPid() is not { } pid || !IsAlive(pid)) return prefix + "not running";
-        if (!IsOurs(pid, "nats-server"))
+        // A pid file outlives its process; the number may since belong to anything. Only our own server is stopped.
+        if (!IsOurServer(pid))
         {
-            File.Delete(PidFile);
-            return prefix + $"pid {pid} in {PidFile} is not a nats-server any more; left alone";
+            throw new CliException(PeerErrorKind.Other, $"{PidFile} names pid {pid}, which is not the nats-server peer-typed started ({Describe(pid)}); nothing was stopped. Remove the stale pid file if no server of ours runs.");
         }
         using (var process = Process.GetProcessById(pid))
         {
@@ -107,6 +107,27 @@ internal static class LocalServer
 
     private static int? ReadPid() =>
         File.Exists(PidFile) && int.TryParse(File.ReadAllText(PidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+
+    /// <summary>Whether <paramref name="pid"/> runs nats-server with our pid file, read from /proc/PID/cmdline.</summary>
+    private static bool IsOurServer(int pid)
+    {
+        var arguments = CommandLine(pid);
+        return arguments.Length > 0 && Path.GetFileName(arguments[0]) == "nats-server" && arguments.Contains(PidFile);
+    }
+
+    private static string[] CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private static string Describe(int pid) => CommandLine(pid) is { Length: > 0 } arguments ? "it runs " + Path.GetFileName(arguments[0]) : "its command line cannot be read";
 
     private static bool IsAlive(int pid) => System.IO.Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
 

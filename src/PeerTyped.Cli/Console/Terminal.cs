@@ -31,6 +31,23 @@ internal sealed class Terminal
 
     public void Data(ReadOnlySpan<byte> utf8) => _out.WriteLine(Encoding.UTF8.GetString(utf8));
 
+    /// <summary>
+    /// Exactly these bytes on stdout, no newline added and no re-encoding (get --raw: what is stored, valid or not,
+    /// empty or not). Through the process's stdout stream when the writer is the console's.
+    /// </summary>
+    public void RawData(ReadOnlySpan<byte> bytes)
+    {
+        if (!ReferenceEquals(_out, System.Console.Out))
+        {
+            _out.Write(Encoding.UTF8.GetString(bytes));
+            return;
+        }
+        _out.Flush();
+        using var stdout = System.Console.OpenStandardOutput();
+        stdout.Write(bytes);
+        stdout.Flush();
+    }
+
     public void Ok() => _out.WriteLine("OK");
 
     public void Info(string message) => Log("INFO", message);
@@ -70,12 +87,14 @@ internal sealed class Terminal
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information && (!terminal.Quiet || logLevel >= LogLevel.Warning);
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information && (!terminal.Quiet || logLevel >= LogLevel.Warning || FaultInjection.Active);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (!IsEnabled(logLevel)) return;
             var message = formatter(state, exception);
+            FaultInjection.FromLog(message);
+            if (terminal.Quiet && logLevel < LogLevel.Warning) return;
             if (logLevel >= LogLevel.Error) terminal.Error(message);
             else if (logLevel == LogLevel.Warning) terminal.Warn(message);
             else terminal.Info(message);
