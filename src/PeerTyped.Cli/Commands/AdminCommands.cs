@@ -125,7 +125,7 @@ internal sealed partial class CommandFactory
         command.Subcommands.Add(Define("start", "Start it, unless a server already answers", async invocation =>
         {
             var status = invocation.Get(secure)
-                ? await SecureServer.StartAsync(invocation.Get(port), invocation.Parse.GetValue(invocation.Options.Bucket)!, invocation.Terminal, invocation.CancellationToken).ConfigureAwait(false)
+                ? await SecureServer.StartAsync(invocation.Get(port), invocation.Options.StoreOptions(invocation.Parse).Bucket, invocation.Terminal, invocation.CancellationToken).ConfigureAwait(false)
                 : await LocalServer.StartAsync(invocation.Get(port), invocation.CancellationToken).ConfigureAwait(false);
             invocation.Terminal.Info(status.Message);
             invocation.Terminal.Data(invocation.JsonOutput ? ServerJson(status) : status.Url);
