@@ -47,6 +47,7 @@ internal static class CliApp
           5  key not found, or already exists
           6  ownership violation (the role does not own what it changed)
           7  NATS unreachable or timed out
+          8  the document was written by a newer schema version than this peer-typed knows (upgrade peer-typed)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -65,6 +66,28 @@ internal static class CliApp
             error.WriteLine("ERROR: " + first.Message);
             error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
             return (int)PeerErrorKind.Usage;
+        }
+        if (args.Contains("--version"))
+        {
+            // The schema versions matter as much as the build: they say which stored documents this binary can read.
+            var informational = typeof(CliApp).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0";
+            if (options.JsonOutput(parse))
+            {
+                output.WriteLine(Json.Object(w =>
+                {
+                    w.WriteString("version", informational);
+                    w.WriteNumber("schema_version", PeerDocumentVersions.Current);
+                    w.WriteStartArray("readable_schema_versions");
+                    foreach (var version in PeerDocumentVersions.Readable) w.WriteNumberValue(version);
+                    w.WriteEndArray();
+                }));
+            }
+            else
+            {
+                output.WriteLine($"{informational} (writes schema version {PeerDocumentVersions.Current}; reads {string.Join(", ", PeerDocumentVersions.Readable)})");
+            }
+            return 0;
         }
         using var cancellation = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) =>

@@ -19,6 +19,8 @@ public enum PeerErrorKind
     Ownership = 6,
     /// <summary>NATS could not be reached or did not answer in time (exit 7).</summary>
     Unavailable = 7,
+    /// <summary>The document was written by a newer schema version than this build knows (exit 8): upgrade the tool.</summary>
+    NewerVersion = 8,
 }
 
 /// <summary>Base of every error the store reports; <see cref="Kind"/> maps to an exit code.</summary>

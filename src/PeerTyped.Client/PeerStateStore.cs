@@ -293,12 +293,13 @@ public sealed partial class PeerStateStore : IAsyncDisposable
 
     private PeerEntry Typed(PeerRawEntry raw)
     {
-        var validation = PeerCycle.Validate(raw.Value.Span);
+        var current = PeerDocumentVersions.ToCurrent(raw.Key, raw.Value);
+        var validation = PeerCycle.Validate(current.Span);
         if (!validation.IsValid)
         {
             throw new PeerValidationException(raw.Key, validation.Violations, $"stored revision {raw.Revision} is not schema-valid (inspect with `peer-typed doctor {raw.Key}`)");
         }
-        return new PeerEntry(raw.Key, raw.Revision, raw.Created, PeerCycle.Parse(raw.Value.Span), raw.Value);
+        return new PeerEntry(raw.Key, raw.Revision, raw.Created, PeerCycle.Parse(current.Span), current);
     }
 
     private static PeerRawEntry ToRaw(NatsKVEntry<byte[]> entry) => new(
@@ -438,7 +439,9 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         {
             throw new PeerValidationException(key, [new Violation(string.Empty, "json", $"revision {revision} is {(target.Operation != PeerOperation.Put ? "a " + target.Operation.ToString().ToLowerInvariant() + " marker" : "empty")}; there is nothing to restore")]);
         }
-        var validation = PeerCycle.Validate(target.Value.Span);
+        // A newer-version revision cannot be restored by a build that does not know its version (exit 8).
+        PeerDocumentVersions.ToCurrent(key, target.Value);
+        var validation = PeerDocumentVersions.Validate(key, target.Value);
         if (!validation.IsValid && !force)
         {
             throw new PeerValidationException(key, validation.Violations, $"revision {revision} is not schema-valid (restore it anyway with --force)");
@@ -513,14 +516,16 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     private Current Load(PeerRawEntry entry)
     {
         if (entry.Operation != PeerOperation.Put) throw new PeerNotFoundException($"{entry.Key}: not found (the key was deleted)");
-        var validation = PeerCycle.Validate(entry.Value.Span);
+        // An older version is upgraded in memory (the write below stores the current version); a newer one throws.
+        var stored = PeerDocumentVersions.ToCurrent(entry.Key, entry.Value);
+        var validation = PeerCycle.Validate(stored.Span);
         if (!validation.IsValid)
         {
-            return new Current(entry.Value, null, new PeerValidationException(entry.Key, validation.Violations,
+            return new Current(stored, null, new PeerValidationException(entry.Key, validation.Violations,
                 $"stored revision {entry.Revision} is not schema-valid, so it cannot be changed (an operator can restore a good revision: `peer-typed doctor {entry.Key}`)"));
         }
         // Compare against the document as this writer would write it, so formatting differences are never "changes".
-        var document = PeerCycle.Parse(entry.Value.Span);
+        var document = PeerCycle.Parse(stored.Span);
         return new Current(document.ToUtf8Bytes(), document, null);
     }
 

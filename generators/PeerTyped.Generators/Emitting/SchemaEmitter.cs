@@ -567,6 +567,12 @@ namespace PeerTyped.Generators.Emitting
             }
             w.Close(";");
             w.Line();
+            w.Line("/// <summary>The schema version this code reads and writes (x-peer-schema-version); older documents are upgraded in memory.</summary>");
+            w.Line("public const int SchemaVersion = " + _model.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) + ";");
+            w.Line();
+            w.Line("/// <summary>The upgrades the schema declares (x-peer-upgrades), from each older version to the next.</summary>");
+            w.Line("public static " + Runtime + "SchemaUpgrades Upgrades { get; } = " + Runtime + "SchemaUpgrades.Parse(SchemaVersion, " + CodeWriter.Literal(_model.UpgradesJson) + ");");
+            w.Line();
             w.Line("/// <summary>The role that may write anything (human recovery), or null.</summary>");
             w.Line("public static string? Superuser => " + (_model.Superuser == null ? "null" : CodeWriter.Literal(_model.Superuser)) + ";");
             w.Line();

@@ -88,6 +88,8 @@ namespace PeerTyped.Generators.Model
         EquatableArray<OwnershipRule> Ownership,
         EquatableArray<SectionModel> Sections,
         EquatableArray<FieldModel> Fields,
+        int SchemaVersion,
+        string UpgradesJson,
         EquatableArray<DiagnosticInfo> Diagnostics)
     {
         public bool HasErrors

@@ -11,7 +11,14 @@ namespace PeerTyped.Cli.Commands;
 internal sealed partial class CommandFactory
 {
     /// <summary>One revision as an operator sees it.</summary>
-    private sealed record RevisionReport(PeerRawEntry Entry, bool JsonValid, ValidationResult Validation, IReadOnlyList<string> ChangedSections, string? JsonError);
+    /// <summary>
+    /// One revision as an operator sees it. <see cref="SchemaVersion"/> is the version that wrote it; a revision of a
+    /// newer version than this build knows is <see cref="Newer"/>, never "invalid" (older ones are validated after their upgrade).
+    /// </summary>
+    private sealed record RevisionReport(PeerRawEntry Entry, bool JsonValid, ValidationResult Validation, IReadOnlyList<string> ChangedSections, string? JsonError, int? SchemaVersion, bool Newer)
+    {
+        public string SchemaText => Newer ? $"v{SchemaVersion} (newer)" : Validation.IsValid ? "valid" : "INVALID";
+    }
 
     private static async Task<List<RevisionReport>> HistoryReportsAsync(PeerStateStore store, string key, CancellationToken cancellationToken)
     {
@@ -26,7 +33,11 @@ internal sealed partial class CommandFactory
         ReadOnlyMemory<byte>? previous = null;
         foreach (var entry in entries)
         {
-            var validation = entry.Operation == PeerOperation.Put ? PeerCycle.Validate(entry.Value.Span) : ValidationResult.Of([new Violation(string.Empty, "operation", entry.Operation.ToString().ToLowerInvariant())]);
+            var version = entry.Operation == PeerOperation.Put ? PeerDocumentVersions.VersionOf(entry.Value.Span) : null;
+            var newer = version > PeerDocumentVersions.Current;
+            var validation = entry.Operation != PeerOperation.Put ? ValidationResult.Of([new Violation(string.Empty, "operation", entry.Operation.ToString().ToLowerInvariant())])
+                : newer ? ValidationResult.Valid
+                : PeerDocumentVersions.Validate(entry.Key, entry.Value);
             var jsonError = JsonError(entry.Value);
             IReadOnlyList<string> sections = [];
             if (jsonError is null && entry.Operation == PeerOperation.Put)
@@ -36,7 +47,7 @@ internal sealed partial class CommandFactory
                     : ["(created)"];
                 previous = entry.Value;
             }
-            reports.Add(new RevisionReport(entry, jsonError is null && entry.Operation == PeerOperation.Put, validation, sections, jsonError));
+            reports.Add(new RevisionReport(entry, jsonError is null && entry.Operation == PeerOperation.Put, validation, sections, jsonError, version, newer));
         }
         return reports;
     }
@@ -73,14 +84,15 @@ internal sealed partial class CommandFactory
                 PrintHistoryJson(invocation, reports);
                 return 0;
             }
-            invocation.Terminal.Data(Table.Render(["REVISION", "CREATED", "OP", "SIZE", "JSON", "SCHEMA", "CHANGED"], reports.Select(r => new[]
+            invocation.Terminal.Data(Table.Render(["REVISION", "CREATED", "OP", "SIZE", "VERSION", "JSON", "SCHEMA", "CHANGED"], reports.Select(r => new[]
             {
                 r.Entry.Revision.ToString(CultureInfo.InvariantCulture),
                 Timestamp.Format(new DateTimeOffset(r.Entry.Created.UtcTicks - r.Entry.Created.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero)),
                 r.Entry.Operation.ToString().ToLowerInvariant(),
                 r.Entry.Value.Length.ToString(CultureInfo.InvariantCulture),
+                r.SchemaVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "-",
                 r.JsonValid ? "valid" : "INVALID",
-                r.Validation.IsValid ? "valid" : "INVALID",
+                r.SchemaText,
                 r.ChangedSections.Count == 0 ? "-" : string.Join(",", r.ChangedSections),
             }).ToList()));
             return 0;
@@ -95,6 +107,9 @@ internal sealed partial class CommandFactory
             w.WriteString("operation", r.Entry.Operation.ToString().ToLowerInvariant());
             w.WriteNumber("size", r.Entry.Value.Length);
             w.WriteBoolean("json_valid", r.JsonValid);
+            if (r.SchemaVersion is { } version) w.WriteNumber("schema_version", version);
+            else w.WriteNull("schema_version");
+            w.WriteBoolean("newer_schema_version", r.Newer);
             w.WriteBoolean("schema_valid", r.Validation.IsValid);
             w.WriteStartArray("changed");
             foreach (var section in r.ChangedSections) w.WriteStringValue(section);
@@ -149,7 +164,9 @@ internal sealed partial class CommandFactory
                         w.WriteString("operation", entry.Operation.ToString().ToLowerInvariant());
                         w.WriteString("created", Timestamp.Format(entry.Created));
                         var valid = entry.Operation == PeerOperation.Put && JsonError(entry.Value) is null;
-                        w.WriteBoolean("schema_valid", valid && PeerCycle.Validate(entry.Value.Span).IsValid);
+                        var newer = valid && PeerDocumentVersions.IsNewer(entry.Value.Span);
+                        if (newer) w.WriteNumber("schema_version", PeerDocumentVersions.VersionOf(entry.Value.Span)!.Value);
+                        w.WriteBoolean("schema_valid", valid && !newer && PeerDocumentVersions.Validate(entry.Key, entry.Value).IsValid);
                         if (valid) w.WriteRaw("value", System.Text.Encoding.UTF8.GetString(JsonText.Reformat(entry.Value.Span, indented: false)));
                         else w.WriteNull("value");
                     }));
