@@ -13,7 +13,7 @@ namespace PeerTyped.Generators.Compatibility
     {
         /// <summary>Shipped baselines live in a directory named "shipped" (schemas/shipped/peer-cycle.v1.schema.json).</summary>
         public static bool IsShipped(string path) =>
-            path.Replace('\\', '/').IndexOf("/shipped/", StringComparison.OrdinalIgnoreCase) >= 0;
+            ("/" + path.Replace('\\', '/')).IndexOf("/shipped/", StringComparison.OrdinalIgnoreCase) >= 0;
 
         /// <summary>"peer-cycle" for peer-cycle.schema.json and for shipped/peer-cycle.v3.schema.json.</summary>
         public static string BaseName(string path, out int? version)
