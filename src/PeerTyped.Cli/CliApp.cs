@@ -59,20 +59,12 @@ internal static class CliApp
         foreach (var command in commands.All()) root.Subcommands.Add(command);
 
         var parse = root.Parse(args);
-        if (parse.Errors.Count > 0 && !IsHelp(args))
-        {
-            // "Required command was not provided" hides the real mistake when an unknown word was given.
-            var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-            error.WriteLine("ERROR: " + first.Message);
-            error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
-            return (int)PeerErrorKind.Usage;
-        }
         if (args.Contains("--version"))
         {
             // The schema versions matter as much as the build: they say which stored documents this binary can read.
             var informational = typeof(CliApp).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
                 .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0";
-            if (options.JsonOutput(parse))
+            if (WantsJson(args))
             {
                 output.WriteLine(Json.Object(w =>
                 {
@@ -89,6 +81,14 @@ internal static class CliApp
             }
             return 0;
         }
+        if (parse.Errors.Count > 0 && !IsHelp(args))
+        {
+            // "Required command was not provided" hides the real mistake when an unknown word was given.
+            var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            error.WriteLine("ERROR: " + first.Message);
+            error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
+            return (int)PeerErrorKind.Usage;
+        }
         using var cancellation = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) =>
         {
@@ -96,6 +96,17 @@ internal static class CliApp
             cancellation.Cancel();
         };
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellation.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>-o json / --output json / --output=json, read by hand: System.CommandLine refuses --version beside other options.</summary>
+    private static bool WantsJson(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--output=json" or "-o=json") return true;
+            if (args[i] is "-o" or "--output" && i + 1 < args.Length && args[i + 1] == "json") return true;
+        }
+        return false;
     }
 
     private static bool IsHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?");

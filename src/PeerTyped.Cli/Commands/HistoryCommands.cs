@@ -110,7 +110,9 @@ internal sealed partial class CommandFactory
             if (r.SchemaVersion is { } version) w.WriteNumber("schema_version", version);
             else w.WriteNull("schema_version");
             w.WriteBoolean("newer_schema_version", r.Newer);
-            w.WriteBoolean("schema_valid", r.Validation.IsValid);
+            // Whether a newer version's document is valid is for a build that knows that version to say.
+            if (r.Newer) w.WriteNull("schema_valid");
+            else w.WriteBoolean("schema_valid", r.Validation.IsValid);
             w.WriteStartArray("changed");
             foreach (var section in r.ChangedSections) w.WriteStringValue(section);
             w.WriteEndArray();
