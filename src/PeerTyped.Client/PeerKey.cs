@@ -22,6 +22,7 @@ public static partial class PeerKey
         var match = CycleKey().Match(key!);
         if (!match.Success)
         {
+            if (CycleCounter.IsCounterKey(key, out var counterOf)) throw new PeerUsageException(CycleCounter.NotADocument(key!, counterOf));
             throw new PeerUsageException($"{Show(key)}: not a PEER cycle key; expected peer.spec.<name>.cycle.<N>, peer.instruction.<name>.cycle.<N> or peer.global.cycle.<N> (name: letters, digits, '-' and '_'; N ≥ 1)");
         }
         return (match.Groups["prefix"].Value, int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture));

@@ -486,21 +486,24 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         var attempts = Math.Max(Options.MaxConflictRetries, 100);
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
+            // The counter and the cycle keys together decide the number (CycleCounter); the probe afterwards skips a
+            // number whose cycle was created directly between the listing and the counter's CAS.
+            var highest = await HighestExistingCycleAsync(store, prefix, cancellationToken).ConfigureAwait(false);
             var result = await Nats(() => store.TryGetEntryAsync(counterKey, 0, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
             try
             {
+                int next;
                 if (!result.Success)
                 {
-                    await Nats(() => store.CreateAsync(counterKey, "1"u8.ToArray(), Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
-                    return 1;
+                    next = CycleCounter.Next(null, highest);
+                    await Nats(() => store.CreateAsync(counterKey, CycleCounter.Format(next), Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
                 }
-                var text = Encoding.UTF8.GetString(result.Value.Value ?? []);
-                if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var current))
+                else
                 {
-                    throw new PeerValidationException(counterKey, [new Violation(string.Empty, "type", $"the cycle counter holds {text}, not a whole number")]);
+                    next = CycleCounter.Next(CycleCounter.Parse(counterKey, result.Value.Value ?? []), highest);
+                    await Nats(() => store.UpdateAsync(counterKey, CycleCounter.Format(next), result.Value.Revision, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
                 }
-                var next = current + 1;
-                await Nats(() => store.UpdateAsync(counterKey, Encoding.UTF8.GetBytes(next.ToString(System.Globalization.CultureInfo.InvariantCulture)), result.Value.Revision, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (await CycleKeyExistsAsync(store, $"{prefix}.cycle.{next}", cancellationToken).ConfigureAwait(false)) continue;
                 return next;
             }
             catch (Exception ex) when (ex is NatsKVWrongLastRevisionException or NatsKVCreateException)

@@ -89,8 +89,19 @@ internal sealed partial class CommandFactory
             invocation.Terminal.Data(number.ToString(CultureInfo.InvariantCulture));
             return 0;
         }, prefix);
+        var latestOf = new Argument<string>("prefix") { Description = "peer.spec.<name>, peer.instruction.<name> or peer.global" };
+        var current = Define("current", "Print the latest cycle number of a prefix without allocating (the counter or the highest existing <prefix>.cycle.<N>); exit 5 when there is none", async invocation =>
+        {
+            var checkedPrefix = PeerKey.CheckPrefix(invocation.Get(latestOf));
+            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
+            var number = await store.CurrentCycleNumberAsync(checkedPrefix, invocation.CancellationToken).ConfigureAwait(false)
+                ?? throw new PeerNotFoundException($"{checkedPrefix}: no cycle yet (no {PeerKey.CounterKey(checkedPrefix)} and no {checkedPrefix}.cycle.<N>)");
+            invocation.Terminal.Data(number.ToString(CultureInfo.InvariantCulture));
+            return 0;
+        }, latestOf);
         var command = new Command("cycle", "Cycle numbers");
         command.Subcommands.Add(next);
+        command.Subcommands.Add(current);
         return command;
     }
 

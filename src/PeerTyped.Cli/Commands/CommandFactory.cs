@@ -59,13 +59,17 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
     }
 
     /// <summary>A command on one existing key: KEY, --key/-k or STATE_KEY, and a store opened for the action.</summary>
-    private Command DefineForKey(string name, string description, Func<Invocation, string, PeerStateStore, Task<int>> action, params Symbol[] symbols)
+    private Command DefineForKey(string name, string description, Func<Invocation, string, PeerStateStore, Task<int>> action, params Symbol[] symbols) =>
+        DefineForKey(name, description, counterAllowed: false, action, symbols);
+
+    // counterAllowed: KEY may also be a cycle counter (<prefix>.cycle.current); the action tells them apart.
+    private Command DefineForKey(string name, string description, bool counterAllowed, Func<Invocation, string, PeerStateStore, Task<int>> action, params Symbol[] symbols)
     {
         var key = KeyArgument();
         var keyOption = KeyOption();
         return Define(name, description, async invocation =>
         {
-            var resolved = ResolveKey(invocation, key, keyOption);
+            var resolved = ResolveKey(invocation, key, keyOption, counterAllowed);
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             return await action(invocation, resolved, store).ConfigureAwait(false);
         }, [key, keyOption, .. symbols]);
@@ -77,10 +81,11 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
 
     private static Option<string?> KeyOption() => new("--key", "-k") { Description = "The cycle key [STATE_KEY]" };
 
-    private static string ResolveKey(Invocation invocation, Argument<string?>? argument, Option<string?>? option)
+    private static string ResolveKey(Invocation invocation, Argument<string?>? argument, Option<string?>? option, bool counterAllowed = false)
     {
         var key = (argument is null ? null : invocation.Get(argument)) ?? (option is null ? null : invocation.Get(option)) ?? Environment.GetEnvironmentVariable("STATE_KEY");
         if (string.IsNullOrEmpty(key)) throw new PeerUsageException("no key given: pass it as an argument, with --key/-k, or in STATE_KEY");
+        if (counterAllowed && CycleCounter.IsCounterKey(key, out _)) return key;
         PeerKey.Parse(key);
         return key;
     }

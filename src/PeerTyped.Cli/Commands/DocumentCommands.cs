@@ -17,8 +17,22 @@ internal sealed partial class CommandFactory
         var path = new Option<string?>("--path", "-p") { Description = "Print one value: a short path (plan.status) or a JSON Pointer (/phases/plan/output/risks/0)" };
         var rawOutput = new Option<bool>("--raw-output") { Description = "With --path, print a string without JSON quotes (as jq -r)" };
         var raw = new Option<bool>("--raw") { Description = "Print the stored bytes as they are, even when they are not valid (operators)" };
-        return DefineForKey("get", "Print the document (or one value) as JSON on stdout", async (invocation, resolved, store) =>
+        return DefineForKey("get", "Print the document (or one value) as JSON on stdout; on a cycle counter (<prefix>.cycle.current), the number it holds", counterAllowed: true, async (invocation, resolved, store) =>
         {
+            if (CycleCounter.IsCounterKey(resolved, out var counterOf))
+            {
+                // Upstream's orchestrator reads its counter through read-state.sh: print the number, not the stored bytes ("N\n").
+                if (invocation.Get(revision) > 0 || invocation.Get(path) is not null) throw new PeerUsageException($"{resolved} is a cycle counter: it has no revisions or paths to select; `get {resolved}` prints its number");
+                if (invocation.Get(raw))
+                {
+                    invocation.Terminal.Data((await store.ReadRawAsync(resolved, 0, invocation.CancellationToken).ConfigureAwait(false)).Value.Span);
+                    return 0;
+                }
+                var number = await store.ReadCycleCounterAsync(counterOf, invocation.CancellationToken).ConfigureAwait(false)
+                    ?? throw new PeerNotFoundException($"{resolved}: not found (no cycle allocated yet; `peer-typed cycle next {counterOf}` allocates one)");
+                invocation.Terminal.Data(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return 0;
+            }
             if (invocation.Get(raw))
             {
                 var entry = await store.ReadRawAsync(resolved, invocation.Get(revision), invocation.CancellationToken).ConfigureAwait(false);
