@@ -152,6 +152,26 @@ public class CompatibilityTests
     }
 
     [Fact]
+    public async Task A_new_required_member_with_a_default_keeps_hand_written_construction_compiling()
+    {
+        // Written against v1 (no Note); v2 makes note required with a default, so this still compiles (no CS9035).
+        var schema = Bumped("""[{ "from": 1, "ops": [{ "op": "add", "path": "/note", "value": "" }] }]""")
+            .Replace("\"maxLength\": 50", "\"maxLength\": 50, \"default\": \"none\"");
+        var test = new SchemaGeneratorTest { TestBehaviors = TestBehaviors.SkipGeneratedSourcesCheck };
+        test.TestState.AdditionalFiles.Add((ShippedPath, V1));
+        test.TestState.AdditionalFiles.Add((SchemaPath, schema));
+        test.TestState.Sources.Add("""
+            public static class HandWritten
+            {
+                public static Evo.Doc Make() => new Evo.Doc { Version = 2, State = default };
+                public static string NoteOf() => Make().Note;
+                public static int Version => Evo.Doc.SchemaVersion;
+            }
+            """);
+        await test.RunAsync();
+    }
+
+    [Fact]
     public Task Bump_with_an_upgrade_that_misses_a_new_required_property_is_PTG014()
     {
         var schema = Bumped("""[{ "from": 1, "ops": [{ "op": "add", "path": "/other", "value": "" }] }]""");

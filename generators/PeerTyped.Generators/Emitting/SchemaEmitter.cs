@@ -113,7 +113,10 @@ namespace PeerTyped.Generators.Emitting
             {
                 w.Doc(property.Description ?? property.JsonName + ".");
                 w.Line("/// <remarks>JSON: <c>" + CodeWriter.XmlEscape(property.JsonName) + "</c>" + (property.IsRequired ? ", required" : ", optional") + ".</remarks>");
-                w.Line("public " + (property.IsRequired ? "required " : string.Empty) + TypeOf(property.Type, !property.IsRequired) + " " + property.MemberName + " { get; init; }");
+                w.Line(property.IsRequired && property.DefaultJson != null
+                    // Required in JSON, but the schema's default is the initial value: hand-written construction keeps compiling.
+                    ? "public " + TypeOf(property.Type, false) + " " + property.MemberName + " { get; init; } = " + DefaultLiteral(property) + ";"
+                    : "public " + (property.IsRequired ? "required " : string.Empty) + TypeOf(property.Type, !property.IsRequired) + " " + property.MemberName + " { get; init; }");
                 w.Line();
             }
             if (model.AllowsExtraProperties)
@@ -130,6 +133,18 @@ namespace PeerTyped.Generators.Emitting
             foreach (var property in model.Properties.Where(p => p.Type.Kind == ValueKind.String && p.Type.Pattern != null)) EmitPatternField(w, property.MemberName, 0, property.Type.Pattern!);
             if (isRoot) EmitRootEntryPoints(w, model);
             w.Close();
+        }
+
+        private static string DefaultLiteral(PropertyModel property)
+        {
+            var json = property.DefaultJson!;
+            switch (property.Type.Kind)
+            {
+                case ValueKind.String: return CodeWriter.Literal(json.Substring(1, json.Length - 2));
+                case ValueKind.Integer: return json + "L";
+                case ValueKind.Number: return json + "m";
+                default: return json;
+            }
         }
 
         private void EmitWithMethods(CodeWriter w, ObjectModel model, PropertyModel property)

@@ -23,7 +23,8 @@ namespace PeerTyped.Generators.Model
         string MemberName,
         TypeRef Type,
         bool IsRequired,
-        string? Description);
+        string? Description,
+        string? DefaultJson = null);
 
     internal sealed record ObjectModel(
         string Name,

@@ -436,7 +436,7 @@ namespace PeerTyped.Generators.Parsing
                 }
                 byMember[memberName] = jsonName;
                 var type = ResolveSchema(pair.Value, propertyPointer, name + memberName, null);
-                properties.Add(new PropertyModel(jsonName, memberName, type, required.Contains(jsonName), pair.Value["description"]?.Text));
+                properties.Add(new PropertyModel(jsonName, memberName, type, required.Contains(jsonName), pair.Value["description"]?.Text, DefaultOf(pair.Value, type)));
             }
 
             _objects[name] = new ObjectModel(name, node["description"]?.Text, properties.ToEquatableArray(), allowsExtra);
@@ -802,7 +802,30 @@ namespace PeerTyped.Generators.Parsing
             return parts.Length == 3 ? _root![parts[1]]![parts[2]]! : schema;
         }
 
-        private bool IsConstructible(string typeName) => _objects.TryGetValue(typeName, out var model) && model.Properties.All(p => !p.IsRequired);
+        private bool IsConstructible(string typeName) => _objects.TryGetValue(typeName, out var model) && model.Properties.All(p => !p.IsRequired || p.DefaultJson != null);
+
+        /// <summary>
+        /// A scalar "default" as JSON text ("\"unknown\"", "0", "true"), for string, integer, number and boolean members:
+        /// a required member with a default is generated with it as its initial value, so code that builds the record
+        /// by hand keeps compiling when a schema version adds the member.
+        /// </summary>
+        private static string? DefaultOf(SchemaJson property, TypeRef type)
+        {
+            var value = property["default"];
+            if (value == null) return null;
+            switch (type.Kind)
+            {
+                case ValueKind.String when value.Kind == JsonKind.String:
+                    return "\"" + value.Text + "\"";
+                case ValueKind.Integer when value.Kind == JsonKind.Number && long.TryParse(value.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _):
+                case ValueKind.Number when value.Kind == JsonKind.Number:
+                    return value.Text;
+                case ValueKind.Boolean when value.Kind == JsonKind.True || value.Kind == JsonKind.False:
+                    return value.Kind == JsonKind.True ? "true" : "false";
+                default:
+                    return null;
+            }
+        }
 
         internal static string TypeNameOf(TypeRef type) => type.Kind switch
         {
