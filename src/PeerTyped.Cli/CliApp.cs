@@ -27,8 +27,15 @@ internal sealed class Invocation(ParseResult parse, GlobalOptions options, Termi
 
     public bool JsonOutput => Options.JsonOutput(Parse);
 
-    public Task<PeerStateStore> OpenStoreAsync() =>
-        PeerStateStore.ConnectAsync(Options.ConnectionOptions(Parse), Options.StoreOptions(Parse), Terminal.Logger, CancellationToken);
+    public Task<PeerStateStore> OpenStoreAsync()
+    {
+        var connection = Options.ConnectionOptions(Parse);
+        var store = Options.StoreOptions(Parse);
+        // An anonymous connection is the embedded single-machine default, where no gate runs: write directly without
+        // asking. Gate deployments authenticate every user, so `auto` looks for a gate there.
+        if (store.WriteMode == PeerWriteMode.Auto && !connection.IsAuthenticated) store = store with { WriteMode = PeerWriteMode.Direct };
+        return PeerStateStore.ConnectAsync(connection, store, Terminal.Logger, CancellationToken);
+    }
 
     public T? Get<T>(Option<T> option) => Parse.GetValue(option);
 
@@ -45,8 +52,10 @@ internal static class CliApp
           3  revision conflict after retries
           4  invalid JSON or schema violation
           5  key not found, or already exists
-          6  ownership violation (the role does not own what it changed)
-          7  NATS unreachable or timed out
+          6  ownership violation (the role does not own what it changed), or a role that
+             disagrees with the authenticated NATS user / a subject the server refused
+          7  NATS unreachable or timed out, or a write's outcome unknown (sent, never answered:
+             the message names the revision to inspect)
           8  the document was written by a newer schema version than this peer-typed knows (upgrade peer-typed)
         """;
 
@@ -87,7 +96,7 @@ internal static class CliApp
             var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
             error.WriteLine("ERROR: " + first.Message);
             error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
-            return (int)PeerErrorKind.Usage;
+            return PeerExitCodes.Usage;
         }
         using var cancellation = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) =>

@@ -24,11 +24,13 @@ internal sealed class GlobalOptions
     public Option<double> Timeout { get; } = new("--timeout") { Description = "Connect and request timeout in seconds [NATS_TIMEOUT]", DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("NATS_TIMEOUT")?.TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : 5, Recursive = true };
     public Option<string> Bucket { get; } = new("--bucket") { Description = "KV bucket [PEER_BUCKET]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PEER_BUCKET") is { Length: > 0 } bucket ? bucket : PeerStoreOptions.DefaultBucket, Recursive = true };
     public Option<string?> Role { get; } = Env(new Option<string?>("--as") { Description = "The role writing: " + string.Join(", ", PeerCycle.Roles) + " [PEER_ROLE]; unset: metadata plus at most one phase" }, "PEER_ROLE");
+    public Option<string> Gate { get; } = new Option<string>("--gate") { Description = "Where writes go: on (the peer-typed gate service), off (straight to the bucket), auto (the gate when one answers $SRV.PING.peer-typed-gate) [PEER_GATE]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PEER_GATE") is { Length: > 0 } mode ? mode : "auto", Recursive = true }.AcceptOnlyFromAmong("auto", "on", "off");
+    public Option<double> RetryTimeout { get; } = new("--retry-timeout") { Description = "Seconds a write keeps re-reading and re-applying after conflicts, and resolving an unanswered write, before it gives up [PEER_RETRY_TIMEOUT]", DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("PEER_RETRY_TIMEOUT")?.TrimEnd('s'), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : 30, Recursive = true };
     public Option<string> LogFormat { get; } = new Option<string>("--log-format") { Description = "Log lines on stderr as text or json", DefaultValueFactory = _ => "text", Recursive = true }.AcceptOnlyFromAmong("text", "json");
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Only errors on stderr", Recursive = true };
     public Option<string> Output { get; } = new Option<string>("--output", "-o") { Description = "stdout format: text (documents are JSON either way) or json", DefaultValueFactory = _ => "text", Recursive = true }.AcceptOnlyFromAmong("text", "json");
 
-    public IEnumerable<Option> All => [Server, Creds, User, Password, Token, NKey, TlsCert, TlsKey, TlsCa, Context, Timeout, Bucket, Role, LogFormat, Quiet, Output];
+    public IEnumerable<Option> All => [Server, Creds, User, Password, Token, NKey, TlsCert, TlsKey, TlsCa, Context, Timeout, Bucket, Role, Gate, RetryTimeout, LogFormat, Quiet, Output];
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Option, string> Variables = [];
 
@@ -46,7 +48,17 @@ internal sealed class GlobalOptions
 
     public bool JsonOutput(ParseResult parse) => parse.GetValue(Output) == "json";
 
-    public PeerStoreOptions StoreOptions(ParseResult parse) => new() { Bucket = parse.GetValue(Bucket)! };
+    public PeerStoreOptions StoreOptions(ParseResult parse)
+    {
+        var retry = parse.GetValue(RetryTimeout);
+        if (!double.IsFinite(retry) || retry < 0 || retry > 86_400) throw new PeerUsageException($"--retry-timeout must be a number of seconds between 0 and 86400, not {retry.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        return new()
+        {
+            Bucket = parse.GetValue(Bucket)!,
+            RetryTimeout = TimeSpan.FromSeconds(retry),
+            WriteMode = parse.GetValue(Gate) switch { "on" => PeerWriteMode.Gate, "off" => PeerWriteMode.Direct, _ => PeerWriteMode.Auto },
+        };
+    }
 
     public PeerConnectionOptions ConnectionOptions(ParseResult parse)
     {

@@ -33,6 +33,9 @@ public sealed record PeerConnectionOptions
     /// <summary>The connection's name as the server shows it.</summary>
     public string ClientName { get; init; } = "peer-typed";
 
+    /// <summary>Whether any credentials are given (user, token, nkey, creds file, client certificate).</summary>
+    public bool IsAuthenticated => User is not null || Token is not null || NKeyFile is not null || CredsFile is not null || TlsCertFile is not null;
+
     /// <summary>The server list with any user:password@ removed, for messages.</summary>
     public string DisplayServers => string.Join(",", Servers.Select(RedactUrl));
 
@@ -68,8 +71,22 @@ public sealed record PeerStoreOptions
     /// <summary>The largest document the bucket accepts, in bytes.</summary>
     public int MaxValueSize { get; init; } = 1024 * 1024;
 
-    /// <summary>How many times a write re-reads and re-applies after a revision conflict before it gives up.</summary>
-    public int MaxConflictRetries { get; init; } = 10;
+    /// <summary>
+    /// The retry budget of one write: conflicts are re-read and re-applied, and unanswered writes resolved, with
+    /// full-jitter back-off until this much time has passed since the write began. Then a conflict is reported (exit 3),
+    /// or, for a write that was sent and never answered, "outcome unknown" (exit 7).
+    /// </summary>
+    public TimeSpan RetryTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An optional cap on conflict retries on top of <see cref="RetryTimeout"/> (null: only the deadline counts).</summary>
+    public int? MaxConflictRetries { get; init; }
+
+    /// <summary>
+    /// Where writes go: straight to the bucket (<see cref="PeerWriteMode.Direct"/>), to the gate service
+    /// (<see cref="PeerWriteMode.Gate"/>), or to the gate when one answers discovery (<see cref="PeerWriteMode.Auto"/>).
+    /// Reads always go to the bucket.
+    /// </summary>
+    public PeerWriteMode WriteMode { get; init; } = PeerWriteMode.Direct;
 
     /// <summary>
     /// How compare-and-set is enforced. Per-key CAS (<c>Nats-Expected-Last-Subject-Sequence</c>) is only a pre-check on
@@ -78,7 +95,7 @@ public sealed record PeerStoreOptions
     /// </summary>
     public PeerCasMode CasMode { get; init; } = PeerCasMode.Auto;
 
-    /// <summary>First back-off after a conflict; it doubles per attempt (capped at 64×), with full jitter.</summary>
+    /// <summary>First back-off ceiling after a conflict; it doubles per attempt (capped at 64×), and the wait is drawn uniformly below it (full jitter).</summary>
     public TimeSpan ConflictBackoff { get; init; } = TimeSpan.FromMilliseconds(2);
 }
 
@@ -91,4 +108,15 @@ public enum PeerCasMode
     PerKey,
     /// <summary>The stream's last sequence: any concurrent write to the bucket conflicts and is retried.</summary>
     Stream,
+}
+
+/// <summary>Where a store sends its writes.</summary>
+public enum PeerWriteMode
+{
+    /// <summary>Compare-and-set straight into the bucket, with the rules checked in this process.</summary>
+    Direct,
+    /// <summary>Through the <c>peer-typed gate</c> service, which checks the rules again with the authenticated role and writes.</summary>
+    Gate,
+    /// <summary>The gate when one answers <c>$SRV.PING.peer-typed-gate</c> on the first write, direct otherwise.</summary>
+    Auto,
 }

@@ -106,19 +106,18 @@ public class AuthTests
     }
 
     [Fact]
-    public async Task The_documented_permissions_let_agents_read_and_update_but_not_delete_or_purge()
+    public async Task The_documented_permissions_let_agents_read_and_update_through_the_gate_but_not_delete_or_purge()
     {
-        var config = await File.ReadAllTextAsync(Path.Combine(CliRunner.RepoRoot, "docs", "nats-server.permissions.conf"));
-        await using var server = await NatsServer.StartAsync(config);
+        await using var server = await SecureServer.StartAsync();
         var bucketOptions = new PeerStoreOptions { Bucket = PeerStoreOptions.DefaultBucket };
-        await using (var operatorStore = await PeerStateStore.ConnectAsync(new PeerConnectionOptions { Servers = [server.Url], User = "operator", Password = "change-me-operator" }, bucketOptions))
-        {
-            await operatorStore.EnsureBucketAsync();
-            await operatorStore.CreateAsync(Key, Docs.New(Key));
-        }
+        await using var admin = await PeerStateStore.ConnectAsync(SecureServer.As(server, "admin"), bucketOptions);
+        await admin.EnsureBucketAsync();
+        await admin.CreateAsync(Key, Docs.New(Key));
+        await using var gateStore = await PeerStateStore.ConnectAsync(SecureServer.As(server, "gate"), bucketOptions);
+        await using var gate = await PeerGateService.StartAsync(gateStore);
 
         var cli = new CliRunner(server);
-        var planner = new Dictionary<string, string?> { ["NATS_USER"] = "planner", ["NATS_PASSWORD"] = "change-me-planner", ["PEER_BUCKET"] = PeerStoreOptions.DefaultBucket, ["PEER_ROLE"] = "planner" };
+        var planner = SecureServer.Environment("planner", "planner");
         Assert.Equal(0, (await cli.RunAsync(["set", Key, "plan.status", "completed"], planner, null)).ExitCode);
         Assert.Equal("completed\n", (await cli.RunAsync(["get", Key, "-p", "plan.status", "--raw-output"], planner, null)).Stdout);
         var history = await cli.RunAsync(["history", Key], planner, null);
@@ -127,14 +126,14 @@ public class AuthTests
         await using var connection = new NATS.Client.Core.NatsConnection(NATS.Client.Core.NatsOpts.Default with
         {
             Url = server.Url,
+            RequestTimeout = TimeSpan.FromSeconds(1),
             AuthOpts = NATS.Client.Core.NatsAuthOpts.Default with { Username = "planner", Password = "change-me-planner" },
         });
         var js = new NATS.Client.JetStream.NatsJSContext(connection);
         await Assert.ThrowsAnyAsync<Exception>(() => js.DeleteStreamAsync("KV_" + PeerStoreOptions.DefaultBucket).AsTask());
         await Assert.ThrowsAnyAsync<Exception>(() => js.PurgeStreamAsync("KV_" + PeerStoreOptions.DefaultBucket, new NATS.Client.JetStream.Models.StreamPurgeRequest()).AsTask());
 
-        await using var check = await PeerStateStore.ConnectAsync(new PeerConnectionOptions { Servers = [server.Url], User = "operator", Password = "change-me-operator" }, bucketOptions);
-        Assert.Equal(2, (await StoreFactory.HistoryAsync(check, Key)).Count);
+        Assert.Equal(2, (await StoreFactory.HistoryAsync(admin, Key)).Count);
     }
 
     /// <summary>A private CA and a server certificate for 127.0.0.1, as PEM files.</summary>

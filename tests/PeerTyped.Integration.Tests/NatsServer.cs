@@ -63,6 +63,19 @@ public sealed class NatsServer : IAsyncDisposable
         return new NatsServer(process, chosenPort, store);
     }
 
+    /// <summary>Freezes the server (SIGSTOP): connections stay open, nothing is answered, until <see cref="ResumeAsync"/>.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>Lets a paused server run again (SIGCONT); it then processes what arrived meanwhile.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill {signal} {_process.Id} failed");
+    }
+
     /// <summary>Stops the server abruptly (SIGKILL), keeping its store.</summary>
     public async Task KillAsync()
     {

@@ -35,7 +35,9 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
         await store.CreateAsync(Key, Docs.New(Key));
 
         var exists = await Assert.ThrowsAsync<PeerAlreadyExistsException>(() => store.CreateAsync(Key, Docs.New(Key)));
-        Assert.Equal(PeerErrorKind.NotFound, exists.Kind);
+        // "already exists" is a kind of its own; the CLI still reports it with exit 5, as documented.
+        Assert.Equal(PeerErrorKind.AlreadyExists, exists.Kind);
+        Assert.Equal(5, PeerExitCodes.For(exists.Kind));
         Assert.Contains("already exists", exists.Message, StringComparison.Ordinal);
 
         var missing = await Assert.ThrowsAsync<PeerNotFoundException>(() =>

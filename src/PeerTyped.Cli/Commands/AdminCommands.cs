@@ -50,6 +50,10 @@ internal sealed partial class CommandFactory
         if (info.History <= 1) warnings.Add("history is 1: no earlier revision to restore after a bad write");
         if (info.IsCluster && info.Replicas < 3) warnings.Add($"replicas {info.Replicas} on a cluster: one server's loss loses the state");
         if (info.MaxValueSize <= 0) warnings.Add("no max value size: an oversized document is only stopped by the server's max_payload");
+        if (info.AllowRollup) warnings.Add("rollup headers allowed: one publish with Nats-Rollup: all erases every key, Nats-Rollup: sub a key's whole history (peer-typed bucket init sets allow_rollup_hdrs false on a new bucket)");
+        if (!info.DenyPurge) warnings.Add("purge allowed: a user permitted $JS.API.STREAM.PURGE can erase the history (set deny_purge)");
+        if (!info.DenyDelete) warnings.Add("message delete allowed: a user permitted $JS.API.STREAM.MSG.DELETE can remove revisions (set deny_delete)");
+        if (info.MaxAge > TimeSpan.Zero) warnings.Add($"max age {info.MaxAge}: revisions older than that disappear, good ones included");
         foreach (var warning in warnings) invocation.Terminal.Warn(warning);
         if (invocation.JsonOutput)
         {
@@ -63,6 +67,10 @@ internal sealed partial class CommandFactory
                 w.WriteNumber("values", info.Values);
                 w.WriteNumber("bytes", info.Bytes);
                 w.WriteBoolean("cluster", info.IsCluster);
+                w.WriteBoolean("deny_delete", info.DenyDelete);
+                w.WriteBoolean("deny_purge", info.DenyPurge);
+                w.WriteBoolean("allow_rollup_hdrs", info.AllowRollup);
+                w.WriteNumber("max_age_seconds", info.MaxAge.TotalSeconds);
                 w.WriteStartArray("warnings");
                 foreach (var warning in warnings) w.WriteStringValue(warning);
                 w.WriteEndArray();
@@ -76,7 +84,11 @@ internal sealed partial class CommandFactory
             $"storage:         {info.Storage}",
             $"max value size:  {info.MaxValueSize}",
             $"values:          {info.Values}",
-            $"bytes:           {info.Bytes}"));
+            $"bytes:           {info.Bytes}",
+            $"deny delete:     {(info.DenyDelete ? "yes" : "NO")}",
+            $"deny purge:      {(info.DenyPurge ? "yes" : "NO")}",
+            $"rollup headers:  {(info.AllowRollup ? "ALLOWED" : "refused")}",
+            $"max age:         {(info.MaxAge > TimeSpan.Zero ? info.MaxAge.ToString() : "none")}"));
     }
 
     private Command Cycle()
@@ -109,14 +121,17 @@ internal sealed partial class CommandFactory
     {
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1", DefaultValueFactory = _ => 4222 };
         var command = new Command("server", "The local JetStream nats-server under ~/.agent-os/nats (AGENT_OS_HOME relocates ~/.agent-os)");
+        var secure = new Option<bool>("--secure") { Description = "One NATS user per role plus the gate's and an admin's (random passwords), the gate started alongside, and a nats context peer-<role> per role in $XDG_CONFIG_HOME/nats/context: agents write only through the gate" };
         command.Subcommands.Add(Define("start", "Start it, unless a server already answers", async invocation =>
         {
-            var status = await LocalServer.StartAsync(invocation.Get(port), invocation.CancellationToken).ConfigureAwait(false);
+            var status = invocation.Get(secure)
+                ? await SecureServer.StartAsync(invocation.Get(port), invocation.Parse.GetValue(invocation.Options.Bucket)!, invocation.Terminal, invocation.CancellationToken).ConfigureAwait(false)
+                : await LocalServer.StartAsync(invocation.Get(port), invocation.CancellationToken).ConfigureAwait(false);
             invocation.Terminal.Info(status.Message);
             invocation.Terminal.Data(invocation.JsonOutput ? ServerJson(status) : status.Url);
             return 0;
-        }, port));
-        command.Subcommands.Add(Define("stop", "Stop it", async invocation =>
+        }, port, secure));
+        command.Subcommands.Add(Define("stop", "Stop it (and the gate that --secure started)", async invocation =>
         {
             var message = await LocalServer.StopAsync(invocation.CancellationToken).ConfigureAwait(false);
             invocation.Terminal.Data(invocation.JsonOutput ? Json.Object(w => w.WriteString("message", message)) : message);
@@ -218,7 +233,7 @@ internal sealed partial class CommandFactory
                 }, indented: true));
                 if (latest.Newer) return NewerVersion(invocation, resolved, latest);
                 if (!healthy) invocation.Terminal.Error($"{resolved}: latest revision {latest.Entry.Revision} is not schema-valid");
-                return healthy ? 0 : (int)PeerErrorKind.Invalid;
+                return healthy ? 0 : PeerExitCodes.Invalid;
             }
             var lines = new List<string>();
             lines.Add(lastGood is null
@@ -234,14 +249,14 @@ internal sealed partial class CommandFactory
             if (healthy) lines.Add($"latest revision {latest.Entry.Revision} is schema-valid; nothing to do");
             foreach (var line in lines) invocation.Terminal.Data(line);
             if (!healthy) invocation.Terminal.Error($"{resolved}: latest revision {latest.Entry.Revision} is not schema-valid");
-            return healthy ? 0 : (int)PeerErrorKind.Invalid;
+            return healthy ? 0 : PeerExitCodes.Invalid;
         });
     }
 
     private static int NewerVersion(Invocation invocation, string key, RevisionReport latest)
     {
         invocation.Terminal.Error(new PeerNewerVersionException(key, latest.SchemaVersion!.Value, PeerDocumentVersions.Current).Message);
-        return (int)PeerErrorKind.NewerVersion;
+        return PeerExitCodes.NewerVersion;
     }
 
     private static string Problem(RevisionReport report) =>
@@ -257,7 +272,9 @@ internal sealed partial class CommandFactory
         return Define("restore", "Operator recovery: write the exact bytes of an earlier revision as a new revision, by CAS against the latest", async invocation =>
         {
             var resolved = ResolveKey(invocation, key, keyOption);
-            var role = RoleOrNull(invocation) ?? throw new PeerUsageException($"restore is for the {PeerCycle.Superuser} role: pass --as {PeerCycle.Superuser} or set PEER_ROLE={PeerCycle.Superuser}");
+            var user = invocation.Options.ConnectionOptions(invocation.Parse).User;
+            var role = RoleOrNull(invocation) ?? (user is not null && PeerCycle.Roles.Contains(user) ? user : null)
+                ?? throw new PeerUsageException($"restore is for the {PeerCycle.Superuser} role: pass --as {PeerCycle.Superuser} or set PEER_ROLE={PeerCycle.Superuser}");
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var result = await store.RestoreAsync(resolved, invocation.Get(revision), role, invocation.Get(force), invocation.CancellationToken).ConfigureAwait(false);
             invocation.Terminal.Success($"Restored {resolved} to the content of revision {invocation.Get(revision)} as revision {result.Revision}");

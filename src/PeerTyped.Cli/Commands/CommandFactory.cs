@@ -11,7 +11,7 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
     public IEnumerable<Command> All() =>
     [
         Get(), Create(), Set(), Update(), Patch(), History(), Diff(), Validate(), Paths(), Watch(),
-        Bucket(), Cycle(), Server(), Demo(), Doctor(), Restore(), Lint(), Schema(),
+        Bucket(), Cycle(), Server(), Demo(), Doctor(), Restore(), Lint(), Gate(), Schema(),
     ];
 
     private Command Define(string name, string description, Func<Invocation, Task<int>> action, params Symbol[] symbols)
@@ -40,11 +40,8 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
         catch (PeerStateException ex)
         {
             terminal.Error(ex.Message);
-            if (ex is PeerValidationException validation)
-            {
-                foreach (var violation in validation.Violations.Skip(1)) terminal.Detail(violation.ToString());
-            }
-            return (int)ex.Kind;
+            foreach (var detail in ex.Details) terminal.Detail(detail);
+            return PeerExitCodes.For(ex.Kind);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -54,7 +51,7 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             terminal.Error(ex.Message);
-            return (int)PeerErrorKind.Other;
+            return PeerExitCodes.Other;
         }
     }
 

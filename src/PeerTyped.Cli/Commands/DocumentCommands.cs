@@ -232,7 +232,7 @@ internal sealed partial class CommandFactory
             var name = source == "-" ? "stdin" : source;
             invocation.Terminal.Error($"{name}: {result.Violations[0]}" + (result.Violations.Count > 1 ? $" (and {result.Violations.Count - 1} more)" : string.Empty));
             foreach (var violation in result.Violations.Skip(1)) invocation.Terminal.Detail(violation.ToString());
-            return (int)PeerErrorKind.Invalid;
+            return PeerExitCodes.Invalid;
         }, file);
     }
 

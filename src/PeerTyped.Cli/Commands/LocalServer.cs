@@ -16,6 +16,9 @@ internal static class LocalServer
 
     private static string Directory => Path.Combine(Home, "nats");
 
+    /// <summary>Where the server's store, pid and log files live (~/.agent-os/nats).</summary>
+    public static string DataDirectory => Directory;
+
     private static string PidFile => Path.Combine(Directory, "nats-server.pid");
 
     private static string LogFile => Path.Combine(Directory, "nats-server.log");
@@ -29,7 +32,7 @@ internal static class LocalServer
         return new Status(false, url, $"stopped: nothing answers on {url}");
     }
 
-    public static async Task<Status> StartAsync(int port, CancellationToken cancellationToken)
+    public static async Task<Status> StartAsync(int port, CancellationToken cancellationToken, string? configFile = null)
     {
         var status = await StatusAsync(port, cancellationToken).ConfigureAwait(false);
         if (status.Running) return status with { Message = "already " + status.Message };
@@ -40,6 +43,11 @@ internal static class LocalServer
         foreach (var argument in new[] { "--fork", "nats-server", "-js", "-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-sd", store, "-l", LogFile, "-P", PidFile })
         {
             start.ArgumentList.Add(argument);
+        }
+        if (configFile is not null)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(configFile);
         }
         try
         {
@@ -65,14 +73,36 @@ internal static class LocalServer
 
     public static async Task<string> StopAsync(CancellationToken cancellationToken)
     {
-        if (ReadPid() is not { } pid || !IsAlive(pid)) return "not running";
+        // The gate first, so it never outlives the server it writes to.
+        var gate = await SecureServer.StopGateAsync(cancellationToken).ConfigureAwait(false);
+        var prefix = gate is null ? string.Empty : gate + "; ";
+        if (ReadPid() is not { } pid || !IsAlive(pid)) return prefix + "not running";
+        if (!IsOurs(pid, "nats-server"))
+        {
+            File.Delete(PidFile);
+            return prefix + $"pid {pid} in {PidFile} is not a nats-server any more; left alone";
+        }
         using (var process = Process.GetProcessById(pid))
         {
             process.Kill();
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
         File.Delete(PidFile);
-        return $"stopped nats-server (pid {pid})";
+        return prefix + $"stopped nats-server (pid {pid})";
+    }
+
+    /// <summary>Whether <paramref name="pid"/> is alive and its command line names <paramref name="marker"/> (a pid file can outlive its process, and pids are reused).</summary>
+    public static bool IsOurs(int pid, string marker)
+    {
+        try
+        {
+            var commandLine = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/cmdline").Split('\0');
+            return commandLine.Any(part => part == marker || Path.GetFileName(part) == marker);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static int? ReadPid() =>

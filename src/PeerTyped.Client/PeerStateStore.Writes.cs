@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using PeerTyped.Contracts;
+using PeerTyped.Runtime;
+
+namespace PeerTyped.Client;
+
+/// <summary>
+/// The one write path. Update, create, restore and the cycle counter all run the same steps — read, compute, the
+/// rules of <see cref="PeerWriteRules"/>, log, compare-and-set (<see cref="ApplyAtBaseAsync"/>), re-read and re-apply on
+/// conflict until the retry deadline — in direct mode in this process, in gate mode with the compare-and-set done by
+/// the gate after it ran the rules again with the role it took from the request's subject.
+/// </summary>
+public sealed partial class PeerStateStore
+{
+    /// <summary>Creates <paramref name="key"/> with <paramref name="document"/>; fails if the key exists.</summary>
+    public Task<PeerWriteResult> CreateAsync(string key, PeerCycle document, string? role = PeerCycleRoles.Orchestrator, CancellationToken cancellationToken = default) =>
+        CreateJsonAsync(key, document.ToUtf8Bytes(), role, cancellationToken);
+
+    /// <summary>Creates <paramref name="key"/> from raw JSON, after the same validation as every write.</summary>
+    public async Task<PeerWriteResult> CreateJsonAsync(string key, ReadOnlyMemory<byte> json, string? role = PeerCycleRoles.Orchestrator, CancellationToken cancellationToken = default)
+    {
+        PeerKey.Parse(key);
+        PeerWriteRules.CheckRole(role);
+        var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
+        if (gate) role = GateRole(role);
+        var bytes = PeerWriteRules.PlanCreate(key, role, json, Options.MaxValueSize);
+        await StoreAsync(cancellationToken).ConfigureAwait(false);
+        LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);
+        var attemptId = NewAttemptId();
+        var outcome = gate
+            ? await GateWriteAsync(PeerGateProtocol.Create, role!, key, 0, bytes, attemptId, cancellationToken).ConfigureAwait(false)
+            : await CreateCoreAsync(key, bytes, attemptId, NewBudget(), cancellationToken).ConfigureAwait(false);
+        if (!outcome.Written) throw new PeerAlreadyExistsException(key);
+        LogWritten(key, outcome.Revision);
+        return new PeerWriteResult(key, outcome.Revision, true, [new JsonChange(string.Empty, null, Encoding.UTF8.GetString(bytes))], 1);
+    }
+
+    /// <summary>Creates the key unless it holds a document; a delete or purge marker left by another tool is written over.</summary>
+    internal async Task<CasOutcome> CreateCoreAsync(string key, byte[] bytes, string attemptId, RetryBudget budget, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var latest = await LatestAsync(key, cancellationToken).ConfigureAwait(false);
+            if (latest is { Entry.Operation: PeerOperation.Put })
+            {
+                return latest.AttemptId == attemptId ? CasOutcome.Stored(latest.Entry.Revision) : CasOutcome.Conflict(latest.Entry.Revision);
+            }
+            var outcome = await ApplyAtBaseAsync(key, bytes, latest?.Entry.Revision ?? 0, attemptId, budget, cancellationToken).ConfigureAwait(false);
+            if (outcome.Written || !await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) return outcome;
+        }
+    }
+
+    /// <summary>Changes the document as <typeparamref name="TView"/>'s role: only what that role owns can be changed.</summary>
+    public Task<PeerWriteResult> UpdateAsync<TView>(string key, Func<TView, TView> change, CancellationToken cancellationToken = default)
+        where TView : IRoleView<TView, PeerCycle> =>
+        UpdateAsync(key, TView.RoleName, document => change(TView.Over(document)).Document, cancellationToken);
+
+    /// <summary>Changes the typed document as <paramref name="role"/> (null: metadata plus at most one section).</summary>
+    public Task<PeerWriteResult> UpdateAsync(string key, string? role, Func<PeerCycle, PeerCycle> change, CancellationToken cancellationToken = default) =>
+        CommitAsync(key, role, (current, _) =>
+        {
+            if (current.Document is null) throw current.Invalid!;
+            return ValueTask.FromResult(new Proposal(change(current.Document), null));
+        }, cancellationToken);
+
+    /// <summary>
+    /// Changes the document with an untyped transform (a jq filter, a merge patch) that turns the current JSON into the
+    /// new JSON. The result passes the same validation, ownership and compare-and-set gate as a typed change.
+    /// </summary>
+    public Task<PeerWriteResult> UpdateJsonAsync(string key, string? role, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<byte[]>> transform, CancellationToken cancellationToken = default) =>
+        CommitAsync(key, role, async (current, ct) =>
+        {
+            if (current.Document is null && role != PeerCycle.Superuser) throw current.Invalid!;
+            return new Proposal(null, await transform(current.Json, ct).ConfigureAwait(false));
+        }, cancellationToken);
+
+    private async Task<PeerWriteResult> CommitAsync(string key, string? role, Func<Current, CancellationToken, ValueTask<Proposal>> compute, CancellationToken cancellationToken)
+    {
+        PeerKey.Parse(key);
+        PeerWriteRules.CheckRole(role);
+        var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
+        if (gate) role = GateRole(role);
+        await StoreAsync(cancellationToken).ConfigureAwait(false);
+        var budget = NewBudget();
+        for (var attempt = 1; ; attempt++)
+        {
+            var entry = await ReadRawAsync(key, 0, cancellationToken).ConfigureAwait(false);
+            var current = PeerWriteRules.Load(entry);
+            var proposed = await compute(current, cancellationToken).ConfigureAwait(false);
+            var plan = PeerWriteRules.PlanUpdate(key, role, current, proposed, Options.MaxValueSize);
+            if (plan.Next is null)
+            {
+                LogUnchanged(key, entry.Revision);
+                return new PeerWriteResult(key, entry.Revision, false, plan.Changes, attempt);
+            }
+            LogWrite(key, entry.Revision, plan.Next, plan.Changes);
+            var attemptId = NewAttemptId();
+            var outcome = gate
+                ? await GateWriteAsync(PeerGateProtocol.Update, role!, key, entry.Revision, plan.Next, attemptId, cancellationToken).ConfigureAwait(false)
+                : await ApplyAtBaseAsync(key, plan.Next, entry.Revision, attemptId, budget, cancellationToken).ConfigureAwait(false);
+            if (outcome.Written)
+            {
+                LogWritten(key, outcome.Revision);
+                return new PeerWriteResult(key, outcome.Revision, true, plan.Changes, attempt);
+            }
+            LogConflict(key, entry.Revision, attempt);
+            if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw new PeerConflictException(key, attempt, outcome.Revision, budget.ToString());
+        }
+    }
+
+    /// <summary>
+    /// Operator recovery: writes the exact bytes of <paramref name="revision"/> as a new revision, by compare-and-set
+    /// against the latest. A target that is not schema-valid is refused unless <paramref name="force"/>; an empty one always.
+    /// </summary>
+    public async Task<PeerWriteResult> RestoreAsync(string key, ulong revision, string role, bool force = false, CancellationToken cancellationToken = default)
+    {
+        PeerKey.Parse(key);
+        PeerWriteRules.CheckRole(role);
+        if (await UseGateAsync(cancellationToken).ConfigureAwait(false))
+        {
+            role = GateRole(role);
+            var reply = await GateRequestAsync(PeerGateProtocol.Restore, role, key, PeerGateProtocol.RestoreHeaders(Options.Bucket, key, revision, force), [], cancellationToken).ConfigureAwait(false);
+            return new PeerWriteResult(key, reply.Revision, true, [], 1);
+        }
+        var target = await ReadRawAsync(key, revision, cancellationToken).ConfigureAwait(false);
+        var bytes = PeerWriteRules.PlanRestore(key, role, target, force);
+        var budget = NewBudget();
+        for (var attempt = 1; ; attempt++)
+        {
+            // The latest revision may be a delete marker left by another tool; the stream sees it where a KV get does not.
+            var latest = await LatestAsync(key, cancellationToken).ConfigureAwait(false) ?? throw new PeerNotFoundException($"{key}: not found in bucket {Options.Bucket}");
+            LogWrite(key, latest.Entry.Revision, bytes, [new JsonChange(string.Empty, $"(revision {latest.Entry.Revision})", $"(revision {revision})")]);
+            var outcome = await ApplyAtBaseAsync(key, bytes, latest.Entry.Revision, NewAttemptId(), budget, cancellationToken).ConfigureAwait(false);
+            if (outcome.Written)
+            {
+                LogWritten(key, outcome.Revision);
+                return new PeerWriteResult(key, outcome.Revision, true, [], attempt);
+            }
+            LogConflict(key, latest.Entry.Revision, attempt);
+            if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw new PeerConflictException(key, attempt, outcome.Revision, budget.ToString());
+        }
+    }
+
+    /// <summary>
+    /// Atomically allocates the next cycle number for <paramref name="prefix"/>: the counter key
+    /// <c>&lt;prefix&gt;.cycle.current</c> is written by the same compare-and-set strategy as every document.
+    /// </summary>
+    public async Task<int> NextCycleNumberAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        var counterKey = PeerKey.CounterKey(prefix);
+        if (await UseGateAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var reply = await GateRequestAsync(PeerGateProtocol.CycleNext, GateRole(null, fallback: PeerCycleRoles.Orchestrator), counterKey, PeerGateProtocol.CycleHeaders(Options.Bucket, prefix), [], cancellationToken).ConfigureAwait(false);
+            return reply.Number;
+        }
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        var budget = NewBudget();
+        for (var attempt = 1; ; attempt++)
+        {
+            // The counter and the cycle keys together decide the number (CycleCounter); the probe afterwards skips a
+            // number whose cycle was created directly between the listing and the counter's compare-and-set.
+            var highest = await HighestExistingCycleAsync(store, prefix, cancellationToken).ConfigureAwait(false);
+            var latest = await LatestAsync(counterKey, cancellationToken).ConfigureAwait(false);
+            var next = CycleCounter.Next(latest is { Entry.Operation: PeerOperation.Put } ? CycleCounter.Parse(counterKey, latest.Entry.Value.Span) : null, highest);
+            var outcome = await ApplyAtBaseAsync(counterKey, CycleCounter.Format(next), latest?.Entry.Revision ?? 0, NewAttemptId(), budget, cancellationToken).ConfigureAwait(false);
+            if (outcome.Written)
+            {
+                if (await CycleKeyExistsAsync(store, $"{prefix}.cycle.{next}", cancellationToken).ConfigureAwait(false)) continue;
+                return next;
+            }
+            // Allocation must not fail under load the way a document write may: every caller needs a number, so only the deadline ends it.
+            if (budget.Expired) throw new PeerConflictException(counterKey, attempt, outcome.Revision, budget.ToString());
+            await budget.WaitAsync(Math.Min(attempt, 1), cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using PeerTyped.Contracts;
+using PeerTyped.Runtime;
+
+namespace PeerTyped.Client;
+
+/// <summary>The document as stored, in canonical form when it is valid; <see cref="Invalid"/> says why it is not.</summary>
+internal readonly record struct Current(ReadOnlyMemory<byte> Json, PeerCycle? Document, PeerValidationException? Invalid);
+
+/// <summary>The new document: typed (already in canonical form once written) or raw JSON from an untyped transform.</summary>
+internal readonly record struct Proposal(PeerCycle? Typed, ReadOnlyMemory<byte>? Json);
+
+/// <summary>What a write would store: <see cref="Next"/> is null when the change alters nothing.</summary>
+internal readonly record struct WritePlan(byte[]? Next, IReadOnlyList<JsonChange> Changes);
+
+/// <summary>
+/// The rules every write passes, in one place, with no I/O: validate the whole document, check it against its key,
+/// diff it against the current one, check the writing role owns every change, check the size. Direct mode runs them in
+/// the caller's process; the gate runs the same code again with the role it took from the request's subject.
+/// </summary>
+internal static class PeerWriteRules
+{
+    public static Current Load(PeerRawEntry entry)
+    {
+        if (entry.Operation != PeerOperation.Put) throw new PeerNotFoundException($"{entry.Key}: not found (the key was deleted)");
+        // An older schema version is upgraded in memory (the write stores the current version); a newer one throws (exit 8).
+        var stored = PeerDocumentVersions.ToCurrent(entry.Key, entry.Value);
+        var validation = PeerCycle.Validate(stored.Span);
+        if (!validation.IsValid)
+        {
+            return new Current(stored, null, new PeerValidationException(entry.Key, validation.Violations,
+                $"stored revision {entry.Revision} is not schema-valid, so it cannot be changed (an operator can restore a good revision: `peer-typed doctor {entry.Key}`)"));
+        }
+        // Compare against the document as this writer would write it, so formatting differences are never "changes".
+        var document = PeerCycle.Parse(stored.Span);
+        return new Current(document.ToUtf8Bytes(), document, null);
+    }
+
+    /// <summary>Validation, key check, diff, ownership and size for an update of <paramref name="current"/>.</summary>
+    public static WritePlan PlanUpdate(string key, string? role, Current current, Proposal proposed, long maxValueSize)
+    {
+        if (proposed.Typed is not null && proposed.Typed.Equals(current.Document)) return new WritePlan(null, []);
+        var next = proposed.Typed is { } typed ? Canonical(key, typed, "the changed document") : Normalize(key, proposed.Json!.Value, "the changed document");
+        IReadOnlyList<JsonChange> changes = current.Document is null
+            ? [new JsonChange(string.Empty, "(invalid document)", "(valid document)")]
+            : JsonChanges.Between(current.Json, next);
+        if (changes.Count == 0) return new WritePlan(null, changes);
+        CheckOwnership(key, role, changes);
+        CheckSize(key, next, maxValueSize);
+        return new WritePlan(next, changes);
+    }
+
+    /// <summary>Validation, key check, ownership and size for a new document.</summary>
+    public static byte[] PlanCreate(string key, string? role, ReadOnlyMemory<byte> json, long maxValueSize)
+    {
+        if (role is not null && role != PeerCycle.Superuser && !PeerCycle.MayWrite(role, string.Empty))
+        {
+            throw new PeerOwnershipException(key, role, [new OwnershipViolation("(document)", PeerCycle.OwnersOf(string.Empty))]);
+        }
+        var bytes = Normalize(key, json, "the new document");
+        CheckSize(key, bytes, maxValueSize);
+        return bytes;
+    }
+
+    /// <summary>The bytes of a revision to restore, after the operator-only and validity checks.</summary>
+    public static byte[] PlanRestore(string key, string role, PeerRawEntry target, bool force)
+    {
+        if (role != PeerCycle.Superuser)
+        {
+            throw new PeerOwnershipException(key, role, [new OwnershipViolation("(restore)", [PeerCycle.Superuser ?? "(none)"])]);
+        }
+        if (target.Operation != PeerOperation.Put || target.Value.IsEmpty)
+        {
+            throw new PeerValidationException(key, [new Violation(string.Empty, "json", $"revision {target.Revision} is {(target.Operation != PeerOperation.Put ? "a " + target.Operation.ToString().ToLowerInvariant() + " marker" : "empty")}; there is nothing to restore")]);
+        }
+        // A newer-version revision cannot be restored by a build that does not know its version (exit 8);
+        // an older one is checked as it reads after its upgrade, and restored as stored.
+        var validation = PeerDocumentVersions.Validate(key, target.Value);
+        if (!validation.IsValid && !force)
+        {
+            throw new PeerValidationException(key, validation.Violations, $"revision {target.Revision} is not schema-valid (restore it anyway with --force)");
+        }
+        return target.Value.ToArray();
+    }
+
+    /// <summary>Validates, checks the key, and returns the document in the one canonical form every write stores.</summary>
+    public static byte[] Normalize(string key, ReadOnlyMemory<byte> json, string what)
+    {
+        var validation = PeerCycle.Validate(json.Span);
+        if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
+        return Canonical(key, PeerCycle.Parse(json.Span), what);
+    }
+
+    /// <summary>
+    /// Writes a typed document, validates the bytes (typed values can still break minimum, pattern or maxItems) and
+    /// checks it against its key. The writer's output is the canonical form, so it is stored as it is.
+    /// </summary>
+    public static byte[] Canonical(string key, PeerCycle document, string what)
+    {
+        var bytes = document.ToUtf8Bytes();
+        var validation = PeerCycle.Validate(bytes);
+        if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
+        var (prefix, cycleNumber) = PeerKey.Parse(key);
+        var mismatches = new List<Violation>();
+        if (document.CycleId != key) mismatches.Add(new Violation("/cycle_id", "key", $"\"{document.CycleId}\" must equal the key \"{key}\""));
+        if (document.Metadata.KeyPrefix != prefix) mismatches.Add(new Violation("/metadata/key_prefix", "key", $"\"{document.Metadata.KeyPrefix}\" must equal the key's prefix \"{prefix}\""));
+        if (document.Metadata.CycleNumber != cycleNumber) mismatches.Add(new Violation("/metadata/cycle_number", "key", $"{document.Metadata.CycleNumber} must equal the key's cycle number {cycleNumber}"));
+        if (mismatches.Count > 0) throw new PeerValidationException(key, mismatches, what + " does not match its key");
+        return bytes;
+    }
+
+    public static void CheckOwnership(string key, string? role, IReadOnlyList<JsonChange> changes)
+    {
+        if (role is not null && role == PeerCycle.Superuser) return;
+        if (role is not null)
+        {
+            var denied = changes.Where(c => !PeerCycle.MayWrite(role, c.Pointer)).Select(c => new OwnershipViolation(c.Pointer, PeerCycle.OwnersOf(c.Pointer))).ToList();
+            if (denied.Count > 0) throw new PeerOwnershipException(key, role, denied);
+            return;
+        }
+        // No role given: metadata (owned by every role) plus the sections of at most one role.
+        var owners = changes.Select(c => (Change: c, Owners: PeerCycle.OwnersOf(c.Pointer)))
+            .Where(c => !c.Owners.Contains("*"))
+            .GroupBy(c => string.Join(",", c.Owners))
+            .ToList();
+        if (owners.Count > 1)
+        {
+            throw new PeerOwnershipException(key, null, owners.SelectMany(g => g).OrderBy(c => c.Change.Pointer, StringComparer.Ordinal).Select(c => new OwnershipViolation(c.Change.Pointer, c.Owners)).ToList());
+        }
+    }
+
+    public static void CheckSize(string key, byte[] document, long maxValueSize)
+    {
+        if (maxValueSize > 0 && document.Length > maxValueSize)
+        {
+            throw new PeerValidationException(key, [new Violation(string.Empty, "maxValueSize", $"the document is {document.Length} bytes, over the bucket's max value size of {maxValueSize} bytes")]);
+        }
+    }
+
+    public static void CheckRole(string? role)
+    {
+        if (role is not null && !PeerCycle.Roles.Contains(role))
+        {
+            throw new PeerUsageException($"unknown role '{role}'; expected one of {string.Join(", ", PeerCycle.Roles)}");
+        }
+    }
+}
