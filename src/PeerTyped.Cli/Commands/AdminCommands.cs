@@ -243,6 +243,7 @@ internal sealed partial class CommandFactory
             if (restore is not null) lines.Add("restore with: " + restore);
             if (latest.Newer)
             {
+                lines.Add($"latest revision {latest.Entry.Revision} was written by schema version {latest.SchemaVersion}, newer than this peer-typed knows: it is not corrupt; read it with a newer peer-typed");
                 foreach (var line in lines) invocation.Terminal.Data(line);
                 return NewerVersion(invocation, resolved, latest);
             }
