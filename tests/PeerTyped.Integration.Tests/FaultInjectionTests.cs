@@ -196,7 +196,7 @@ public class FaultInjectionTests
         Assert.Equal(200, acknowledged.Count);
         Assert.Equal(acknowledged.Order(), risks.Order());
 
-        var numbers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => store.NextCycleNumberAsync("peer.spec.faults")));
+        var numbers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => store.NextCycleNumberAsync("peer.spec.counted")));
         Assert.Equal(Enumerable.Range(1, 20), numbers.Order());
 
         // The oldest revision the bucket's history (64 per key) still holds.

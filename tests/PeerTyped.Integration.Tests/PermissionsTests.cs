@@ -145,10 +145,10 @@ public class PermissionsTests
 
         var created = await cli.RunAsync(["create", Key, "--instruction", "create-spec"], SecureServer.Environment("orchestrator"), null);
         Assert.True(created.ExitCode == 0, created.ToString());
-        var next = await cli.RunAsync(["cycle", "next", "peer.spec.secure"], SecureServer.Environment("orchestrator"), null);
+        var next = await cli.RunAsync(["cycle", "next", "peer.spec.counted"], SecureServer.Environment("orchestrator"), null);
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Equal("1\n", next.Stdout);
-        Assert.Equal("2\n", (await cli.RunAsync(["cycle", "next", "peer.spec.secure"], SecureServer.Environment("orchestrator"), null)).Stdout);
+        Assert.Equal("2\n", (await cli.RunAsync(["cycle", "next", "peer.spec.counted"], SecureServer.Environment("orchestrator"), null)).Stdout);
 
         // The planner, with or without PEER_ROLE=planner, writes its own phase through the gate (found by discovery).
         var set = await cli.RunAsync(["set", Key, "plan.status", "completed"], SecureServer.Environment("planner"), null);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PeerTyped.Cli.Console;
 using PeerTyped.Client;
+using PeerTyped.Client.Jq;
 using PeerTyped.Contracts;
 using PeerTyped.Runtime;
 
@@ -158,17 +159,18 @@ internal sealed partial class CommandFactory
         var arg = new Option<string[]>("--arg") { Description = "--arg NAME VALUE: $NAME is the string VALUE (as jq)", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
         var argjson = new Option<string[]>("--argjson") { Description = "--argjson NAME JSON: $NAME is the JSON value (as jq)", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
         var slurpfile = new Option<string[]>("--slurpfile") { Description = "--slurpfile NAME FILE: $NAME is an array of the JSON values in FILE (as jq)", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
+        var jqTimeout = Jq.TimeoutOption();
         return Define("update", "Change the document with a jq filter, inside the compare-and-set loop and through the same validation and ownership gate", async invocation =>
         {
             var resolved = ResolveKey(invocation, key, keyOption);
-            var jqArguments = Jq.Arguments(invocation.Parse, arg, argjson, slurpfile);
-            var program = invocation.Get(filter)!;
+            // Prepared once, run on every compare-and-set attempt (libjq compiles on the first run only).
+            using var program = JqFilter.Create(invocation.Get(filter)!, Jq.Arguments(invocation.Parse, arg, argjson, slurpfile), Jq.Options(invocation.Get(jqTimeout)));
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var result = await store.UpdateJsonAsync(resolved, RoleOrNull(invocation),
-                (current, cancellationToken) => Jq.RunAsync(resolved, program, jqArguments, current, cancellationToken), invocation.CancellationToken).ConfigureAwait(false);
+                (current, cancellationToken) => Jq.RunAsync(resolved, program, current, cancellationToken), invocation.CancellationToken).ConfigureAwait(false);
             PrintWrite(invocation, result);
             return 0;
-        }, key, keyOption, filter, arg, argjson, slurpfile);
+        }, key, keyOption, filter, arg, argjson, slurpfile, jqTimeout);
     }
 
     private Command Patch()
