@@ -56,8 +56,65 @@ namespace PeerTyped.Generators
             "The rule at '{0}' {1}",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        // Compatibility with the last shipped schema version (schemas/shipped/<name>.v<N>.schema.json).
+        private const string CompatibilityHelp = "; bump x-peer-schema-version and declare the upgrade in x-peer-upgrades (README \"Changing the schema\")";
+
+        public static readonly DiagnosticDescriptor PropertyRemoved = new(
+            "PTG011", "Property removed or renamed",
+            "At '{0}': {1}" + CompatibilityHelp + " that removes or renames it",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor TypeNarrowed = new(
+            "PTG012", "Type narrowed or changed",
+            "At '{0}': {1}" + CompatibilityHelp,
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor EnumValueRemoved = new(
+            "PTG013", "Enum value removed",
+            "At '{0}': {1}" + CompatibilityHelp,
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor RequiredWithoutUpgrade = new(
+            "PTG014", "New required property without an upgrade",
+            "At '{0}': {1}" + CompatibilityHelp + " with {{\"op\":\"add\"}} for it",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor BoundsTightened = new(
+            "PTG015", "Bounds tightened",
+            "At '{0}': {1}" + CompatibilityHelp,
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor OwnershipChanged = new(
+            "PTG016", "Ownership changed",
+            "At '{0}': {1}" + CompatibilityHelp,
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor UnsafeForOlderReaders = new(
+            "PTG017", "Change unsafe for readers one version behind",
+            "At '{0}': {1}; bump x-peer-schema-version so older readers report the newer version instead of an invalid document",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor BumpWithoutUpgrade = new(
+            "PTG018", "Version bumped without an upgrade",
+            "x-peer-schema-version is {0} but x-peer-upgrades declares no step from version {1}, the last shipped one",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor VersionNotNext = new(
+            "PTG019", "Schema version is neither the shipped one nor the next",
+            "x-peer-schema-version is {0}, but the last shipped version is {1}: a schema is the shipped version or the one after it",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         public static DiagnosticDescriptor? Find(string id) => id switch
         {
+            "PTG011" => PropertyRemoved,
+            "PTG012" => TypeNarrowed,
+            "PTG013" => EnumValueRemoved,
+            "PTG014" => RequiredWithoutUpgrade,
+            "PTG015" => BoundsTightened,
+            "PTG016" => OwnershipChanged,
+            "PTG017" => UnsafeForOlderReaders,
+            "PTG018" => BumpWithoutUpgrade,
+            "PTG019" => VersionNotNext,
             "PTG001" => MalformedJson,
             "PTG002" => UnsupportedConstruct,
             "PTG003" => UnresolvableReference,

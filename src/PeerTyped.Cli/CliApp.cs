@@ -58,6 +58,7 @@ internal static class CliApp
              disagrees with the authenticated NATS user / a subject the server refused
           7  NATS unreachable or timed out, or a write's outcome unknown (sent, never answered:
              the message names the revision to inspect)
+          8  the document was written by a newer schema version than this peer-typed knows (upgrade peer-typed)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -77,10 +78,32 @@ internal static class CliApp
         catch (PeerUsageException ex)
         {
             error.WriteLine("ERROR: " + ex.Message);
-            return (int)PeerErrorKind.Usage;
+            return PeerExitCodes.Usage;
         }
         // Response files off: an argument starting with @ is a value (a jq --arg, a file path), never a file of more arguments.
         var parse = root.Parse(arguments, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (arguments.Contains("--version"))
+        {
+            // The schema versions matter as much as the build: they say which stored documents this binary can read.
+            var informational = typeof(CliApp).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0";
+            if (WantsJson(arguments))
+            {
+                output.WriteLine(Json.Object(w =>
+                {
+                    w.WriteString("version", informational);
+                    w.WriteNumber("schema_version", PeerDocumentVersions.Current);
+                    w.WriteStartArray("readable_schema_versions");
+                    foreach (var version in PeerDocumentVersions.Readable) w.WriteNumberValue(version);
+                    w.WriteEndArray();
+                }));
+            }
+            else
+            {
+                output.WriteLine($"{informational} (writes schema version {PeerDocumentVersions.Current}; reads {string.Join(", ", PeerDocumentVersions.Readable)})");
+            }
+            return 0;
+        }
         if (parse.Errors.Count > 0 && !IsHelp(arguments))
         {
             // "Required command was not provided" hides the real mistake when an unknown word was given.
@@ -140,6 +163,17 @@ internal static class CliApp
             lock (_lock) _disposed = true;
             // The source is not disposed: a handler already past the lock may still call Cancel, and it holds no unmanaged timer.
         }
+    }
+
+    /// <summary>-o json / --output json / --output=json, read by hand: System.CommandLine refuses --version beside other options.</summary>
+    private static bool WantsJson(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--output=json" or "-o=json") return true;
+            if (args[i] is "-o" or "--output" && i + 1 < args.Length && args[i + 1] == "json") return true;
+        }
+        return false;
     }
 
     private static bool IsHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?");

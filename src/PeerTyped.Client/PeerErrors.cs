@@ -30,6 +30,8 @@ public enum PeerErrorKind
     NotPermitted = 101,
     /// <summary>A write was sent and no answer came back: it may or may not be stored (inspect the named revision).</summary>
     OutcomeUnknown = 102,
+    /// <summary>The document was written by a newer schema version than this build knows (exit 8): upgrade the tool.</summary>
+    NewerVersion = 103,
 }
 
 /// <summary>The CLI's documented exit codes, one mapping from error kinds.</summary>
@@ -43,6 +45,7 @@ public static class PeerExitCodes
     public const int NotFound = 5;
     public const int Ownership = 6;
     public const int Unavailable = 7;
+    public const int NewerVersion = 8;
 
     public static int For(PeerErrorKind kind) => kind switch
     {
@@ -52,6 +55,7 @@ public static class PeerExitCodes
         PeerErrorKind.NotFound or PeerErrorKind.AlreadyExists => NotFound,
         PeerErrorKind.Ownership or PeerErrorKind.NotPermitted => Ownership,
         PeerErrorKind.Unavailable or PeerErrorKind.OutcomeUnknown => Unavailable,
+        PeerErrorKind.NewerVersion => NewerVersion,
         _ => Other,
     };
 }

@@ -115,12 +115,14 @@ public sealed partial class PeerStateStore
 
     private static PeerEntry Typed(PeerRawEntry raw)
     {
-        var validation = PeerDocumentCheck.Check(raw.Key, raw.Value.Span, out var document);
+        // The one place reads turn stored bytes into the current version: older ones upgraded in memory, newer ones exit 8.
+        var current = PeerDocumentVersions.ToCurrent(raw.Key, raw.Value);
+        var validation = PeerDocumentCheck.Check(raw.Key, current.Span, out var document);
         if (document is null)
         {
             throw new PeerValidationException(raw.Key, validation.Violations, $"stored revision {raw.Revision} is not schema-valid (inspect with `peer-typed doctor {raw.Key}`)");
         }
-        return new PeerEntry(raw.Key, raw.Revision, raw.Created, document, raw.Value);
+        return new PeerEntry(raw.Key, raw.Revision, raw.Created, document, current);
     }
 
     private static PeerRawEntry ToRaw(NatsKVEntry<byte[]> entry) => new(

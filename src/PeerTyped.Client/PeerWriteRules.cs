@@ -25,10 +25,12 @@ internal static class PeerWriteRules
     public static Current Load(PeerRawEntry entry)
     {
         if (entry.Operation != PeerOperation.Put) throw new PeerNotFoundException($"{entry.Key}: not found (the key was deleted)");
-        var validation = PeerDocumentCheck.Check(entry.Key, entry.Value.Span, out var document);
+        // An older schema version is upgraded in memory (the write stores the current version); a newer one throws (exit 8).
+        var stored = PeerDocumentVersions.ToCurrent(entry.Key, entry.Value);
+        var validation = PeerDocumentCheck.Check(entry.Key, stored.Span, out var document);
         if (document is null)
         {
-            return new Current(entry.Value, null, new PeerValidationException(entry.Key, validation.Violations,
+            return new Current(stored, null, new PeerValidationException(entry.Key, validation.Violations,
                 $"stored revision {entry.Revision} is not schema-valid, so it cannot be changed (an operator can restore a good revision: `peer-typed doctor {entry.Key}`)"));
         }
         // Compare against the document as this writer would write it, so formatting differences are never "changes".
@@ -72,7 +74,9 @@ internal static class PeerWriteRules
         {
             throw new PeerValidationException(key, [new Violation(string.Empty, "json", $"revision {target.Revision} is {(target.Operation != PeerOperation.Put ? "a " + target.Operation.ToString().ToLowerInvariant() + " marker" : "empty")}; there is nothing to restore")]);
         }
-        var validation = PeerDocumentCheck.Check(key, target.Value.Span);
+        // A newer-version revision cannot be restored by a build that does not know its version (exit 8);
+        // an older one is checked as it reads after its upgrade, and restored as stored.
+        var validation = PeerDocumentCheck.Check(key, PeerDocumentVersions.ToCurrent(key, target.Value).Span);
         if (!validation.IsValid && !force)
         {
             throw new PeerValidationException(key, validation.Violations, $"revision {target.Revision} is not schema-valid (restore it anyway with --force)");

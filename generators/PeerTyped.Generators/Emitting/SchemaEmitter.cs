@@ -113,7 +113,10 @@ namespace PeerTyped.Generators.Emitting
             {
                 w.Doc(property.Description ?? property.JsonName + ".");
                 w.Line("/// <remarks>JSON: <c>" + CodeWriter.XmlEscape(property.JsonName) + "</c>" + (property.IsRequired ? ", required" : ", optional") + ".</remarks>");
-                w.Line("public " + (property.IsRequired ? "required " : string.Empty) + TypeOf(property.Type, !property.IsRequired) + " " + property.MemberName + " { get; init; }");
+                w.Line(property.IsRequired && property.DefaultJson != null
+                    // Required in JSON, but the schema's default is the initial value: hand-written construction keeps compiling.
+                    ? "public " + TypeOf(property.Type, false) + " " + property.MemberName + " { get; init; } = " + DefaultLiteral(property) + ";"
+                    : "public " + (property.IsRequired ? "required " : string.Empty) + TypeOf(property.Type, !property.IsRequired) + " " + property.MemberName + " { get; init; }");
                 w.Line();
             }
             if (model.AllowsExtraProperties)
@@ -130,6 +133,18 @@ namespace PeerTyped.Generators.Emitting
             foreach (var property in model.Properties.Where(p => p.Type.Kind == ValueKind.String && p.Type.Pattern != null)) EmitPatternField(w, property.MemberName, 0, property.Type.Pattern!);
             if (isRoot) EmitRootEntryPoints(w, model);
             w.Close();
+        }
+
+        private static string DefaultLiteral(PropertyModel property)
+        {
+            var json = property.DefaultJson!;
+            switch (property.Type.Kind)
+            {
+                case ValueKind.String: return CodeWriter.Literal(json.Substring(1, json.Length - 2));
+                case ValueKind.Integer: return json + "L";
+                case ValueKind.Number: return json + "m";
+                default: return json;
+            }
         }
 
         private void EmitWithMethods(CodeWriter w, ObjectModel model, PropertyModel property)
@@ -566,6 +581,12 @@ namespace PeerTyped.Generators.Emitting
                 w.Line("(" + CodeWriter.Literal(rule.Pointer) + ", new[] { " + string.Join(", ", rule.Owners.Select(CodeWriter.Literal)) + " }),");
             }
             w.Close(";");
+            w.Line();
+            w.Line("/// <summary>The schema version this code reads and writes (x-peer-schema-version); older documents are upgraded in memory.</summary>");
+            w.Line("public const int SchemaVersion = " + _model.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) + ";");
+            w.Line();
+            w.Line("/// <summary>The upgrades the schema declares (x-peer-upgrades), from each older version to the next.</summary>");
+            w.Line("public static " + Runtime + "SchemaUpgrades Upgrades { get; } = " + Runtime + "SchemaUpgrades.Parse(SchemaVersion, " + CodeWriter.Literal(_model.UpgradesJson) + ");");
             w.Line();
             w.Line("/// <summary>The role that may write anything (human recovery), or null.</summary>");
             w.Line("public static string? Superuser => " + (_model.Superuser == null ? "null" : CodeWriter.Literal(_model.Superuser)) + ";");

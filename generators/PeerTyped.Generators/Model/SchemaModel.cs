@@ -23,7 +23,8 @@ namespace PeerTyped.Generators.Model
         string MemberName,
         TypeRef Type,
         bool IsRequired,
-        string? Description);
+        string? Description,
+        string? DefaultJson = null);
 
     internal sealed record ObjectModel(
         string Name,
@@ -88,6 +89,8 @@ namespace PeerTyped.Generators.Model
         EquatableArray<OwnershipRule> Ownership,
         EquatableArray<SectionModel> Sections,
         EquatableArray<FieldModel> Fields,
+        int SchemaVersion,
+        string UpgradesJson,
         EquatableArray<DiagnosticInfo> Diagnostics)
     {
         public bool HasErrors

@@ -21,6 +21,7 @@ namespace PeerTyped.Generators.Parsing
             "required", "additionalProperties", "items", "enum", "format", "minimum", "maximum", "minLength",
             "maxLength", "minItems", "maxItems", "pattern", "default", "examples", "if", "then", "else", "allOf",
             "x-peer-namespace", "x-peer-roles", "x-peer-superuser", "x-peer-owner", "x-peer-alias", "x-peer-owned-sections",
+            "x-peer-schema-version", "x-peer-upgrades",
         };
 
         private static readonly HashSet<string> KeywordsAllowedBesideRef = new(StringComparer.Ordinal)
@@ -85,6 +86,7 @@ namespace PeerTyped.Generators.Parsing
             var ns = StringKeyword(root, "x-peer-namespace", "#") ?? "PeerTyped.Generated";
             var rootName = StringKeyword(root, "title", "#") ?? fallbackName;
             var roles = ReadRoles(root);
+            ReadVersioning(root);
             var superuser = StringKeyword(root, "x-peer-superuser", "#");
             if (superuser != null && !_roles.Contains(superuser))
             {
@@ -120,7 +122,59 @@ namespace PeerTyped.Generators.Parsing
             _ownership.ToEquatableArray(),
             _sections.ToEquatableArray(),
             _fields.ToEquatableArray(),
+            _schemaVersion,
+            _upgradesJson,
             _diagnostics.ToEquatableArray());
+
+        private int _schemaVersion = 1;
+        private string _upgradesJson = string.Empty;
+
+        /// <summary>
+        /// x-peer-schema-version (a whole number from 1, default 1) and x-peer-upgrades (one step per older version:
+        /// { "from": N, "ops": [ { "op": "add" | "remove" | "rename", "path": "/a/*/b", "value": ..., "to": "c" } ] }).
+        /// </summary>
+        private void ReadVersioning(SchemaJson root)
+        {
+            var version = root["x-peer-schema-version"];
+            if (version != null)
+            {
+                if (version.Kind == JsonKind.Number && int.TryParse(version.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1) _schemaVersion = value;
+                else Report(DiagnosticDescriptors.InvalidKeywordValue, version, "x-peer-schema-version", "#", "expected a whole number from 1");
+            }
+            var upgrades = root["x-peer-upgrades"];
+            if (upgrades == null) return;
+            if (upgrades.Kind != JsonKind.Array)
+            {
+                Report(DiagnosticDescriptors.InvalidKeywordValue, upgrades, "x-peer-upgrades", "#", "expected an array of upgrade steps");
+                return;
+            }
+            var valid = true;
+            foreach (var step in upgrades.Items!)
+            {
+                var from = step["from"];
+                var ops = step["ops"];
+                if (step.Kind != JsonKind.Object || from == null || from.Kind != JsonKind.Number || !int.TryParse(from.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var fromVersion)
+                    || fromVersion < 1 || fromVersion >= _schemaVersion || ops == null || ops.Kind != JsonKind.Array)
+                {
+                    Report(DiagnosticDescriptors.InvalidKeywordValue, step, "x-peer-upgrades", "#", "each step needs \"from\" (a version below x-peer-schema-version) and \"ops\" (an array)");
+                    valid = false;
+                    continue;
+                }
+                foreach (var op in ops.Items!)
+                {
+                    var name = op["op"]?.Text;
+                    var path = op["path"];
+                    var ok = op.Kind == JsonKind.Object && path != null && path.Kind == JsonKind.String && path.Text!.StartsWith("/", StringComparison.Ordinal)
+                        && (name == "add" && op["value"] != null || name == "remove" || name == "rename" && op["to"]?.Kind == JsonKind.String);
+                    if (!ok)
+                    {
+                        Report(DiagnosticDescriptors.InvalidKeywordValue, op, "x-peer-upgrades", "#", "an operation is {\"op\":\"add\",\"path\":\"/a/b\",\"value\":...}, {\"op\":\"remove\",\"path\":...} or {\"op\":\"rename\",\"path\":...,\"to\":\"name\"}");
+                        valid = false;
+                    }
+                }
+            }
+            if (valid) _upgradesJson = _text.Substring(upgrades.Start, upgrades.End - upgrades.Start);
+        }
 
         private bool HasErrors() => _diagnostics.Any(d => d.IsError);
 
@@ -382,7 +436,7 @@ namespace PeerTyped.Generators.Parsing
                 }
                 byMember[memberName] = jsonName;
                 var type = ResolveSchema(pair.Value, propertyPointer, name + memberName, null);
-                properties.Add(new PropertyModel(jsonName, memberName, type, required.Contains(jsonName), pair.Value["description"]?.Text));
+                properties.Add(new PropertyModel(jsonName, memberName, type, required.Contains(jsonName), pair.Value["description"]?.Text, DefaultOf(pair.Value, type)));
             }
 
             _objects[name] = new ObjectModel(name, node["description"]?.Text, properties.ToEquatableArray(), allowsExtra);
@@ -748,7 +802,30 @@ namespace PeerTyped.Generators.Parsing
             return parts.Length == 3 ? _root![parts[1]]![parts[2]]! : schema;
         }
 
-        private bool IsConstructible(string typeName) => _objects.TryGetValue(typeName, out var model) && model.Properties.All(p => !p.IsRequired);
+        private bool IsConstructible(string typeName) => _objects.TryGetValue(typeName, out var model) && model.Properties.All(p => !p.IsRequired || p.DefaultJson != null);
+
+        /// <summary>
+        /// A scalar "default" as JSON text ("\"unknown\"", "0", "true"), for string, integer, number and boolean members:
+        /// a required member with a default is generated with it as its initial value, so code that builds the record
+        /// by hand keeps compiling when a schema version adds the member.
+        /// </summary>
+        private static string? DefaultOf(SchemaJson property, TypeRef type)
+        {
+            var value = property["default"];
+            if (value == null) return null;
+            switch (type.Kind)
+            {
+                case ValueKind.String when value.Kind == JsonKind.String:
+                    return "\"" + value.Text + "\"";
+                case ValueKind.Integer when value.Kind == JsonKind.Number && long.TryParse(value.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _):
+                case ValueKind.Number when value.Kind == JsonKind.Number:
+                    return value.Text;
+                case ValueKind.Boolean when value.Kind == JsonKind.True || value.Kind == JsonKind.False:
+                    return value.Kind == JsonKind.True ? "true" : "false";
+                default:
+                    return null;
+            }
+        }
 
         internal static string TypeNameOf(TypeRef type) => type.Kind switch
         {

@@ -203,11 +203,12 @@ internal sealed partial class CommandFactory
         return DefineForKey("doctor", "Find the last schema-valid revision, explain every bad one after it, and print the restore command", async (invocation, resolved, store) =>
         {
             var reports = await HistoryReportsAsync(store, resolved, invocation.CancellationToken).ConfigureAwait(false);
-            var lastGood = reports.LastOrDefault(r => r.Validation.IsValid);
+            var lastGood = reports.LastOrDefault(r => r.Validation.IsValid && !r.Newer);
             var latest = reports[^1];
             var bad = reports.SkipWhile(r => r != lastGood).Skip(lastGood is null ? 0 : 1).Where(r => !r.Validation.IsValid).ToList();
-            var healthy = latest.Validation.IsValid;
-            var restore = !healthy && lastGood is not null ? $"PEER_ROLE=operator peer-typed restore {resolved} --revision {lastGood.Entry.Revision}" : null;
+            var healthy = latest.Validation.IsValid && !latest.Newer;
+            // A document of a newer schema version is not corrupt: restoring an older revision would undo a migration.
+            var restore = !healthy && !latest.Newer && lastGood is not null ? $"PEER_ROLE=operator peer-typed restore {resolved} --revision {lastGood.Entry.Revision}" : null;
             if (invocation.JsonOutput)
             {
                 invocation.Terminal.Data(Json.Object(w =>
@@ -230,6 +231,7 @@ internal sealed partial class CommandFactory
                     if (restore is null) w.WriteNull("restore_command");
                     else w.WriteString("restore_command", restore);
                 }, indented: true));
+                if (latest.Newer) return NewerVersion(invocation, resolved, latest);
                 if (!healthy) invocation.Terminal.Error($"{resolved}: latest revision {latest.Entry.Revision} is not schema-valid");
                 return healthy ? 0 : PeerExitCodes.Invalid;
             }
@@ -239,11 +241,23 @@ internal sealed partial class CommandFactory
                 : $"{resolved}: last schema-valid revision is {lastGood.Entry.Revision} ({lastGood.Entry.Value.Length} bytes, {Timestamp.Format(lastGood.Entry.Created)})");
             foreach (var report in bad) lines.Add($"revision {report.Entry.Revision}: {report.Entry.Value.Length} bytes: {Problem(report)}");
             if (restore is not null) lines.Add("restore with: " + restore);
+            if (latest.Newer)
+            {
+                lines.Add($"latest revision {latest.Entry.Revision} was written by schema version {latest.SchemaVersion}, newer than this peer-typed knows: it is not corrupt; read it with a newer peer-typed");
+                foreach (var line in lines) invocation.Terminal.Data(line);
+                return NewerVersion(invocation, resolved, latest);
+            }
             if (healthy) lines.Add($"latest revision {latest.Entry.Revision} is schema-valid; nothing to do");
             foreach (var line in lines) invocation.Terminal.Data(line);
             if (!healthy) invocation.Terminal.Error($"{resolved}: latest revision {latest.Entry.Revision} is not schema-valid");
             return healthy ? 0 : PeerExitCodes.Invalid;
         });
+    }
+
+    private static int NewerVersion(Invocation invocation, string key, RevisionReport latest)
+    {
+        invocation.Terminal.Error(new PeerNewerVersionException(key, latest.SchemaVersion!.Value, PeerDocumentVersions.Current).Message);
+        return PeerExitCodes.NewerVersion;
     }
 
     private static string Problem(RevisionReport report) =>

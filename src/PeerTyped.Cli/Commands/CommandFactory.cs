@@ -11,7 +11,7 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
     public IEnumerable<Command> All() =>
     [
         Get(), Create(), Set(), Update(), Patch(), History(), Diff(), Validate(), Paths(), Watch(),
-        Bucket(), Cycle(), Server(), Demo(), Doctor(), Restore(), Lint(), Gate(),
+        Bucket(), Cycle(), Server(), Demo(), Doctor(), Restore(), Lint(), Gate(), Schema(),
     ];
 
     private Command Define(string name, string description, Func<Invocation, Task<int>> action, params Symbol[] symbols)

@@ -11,7 +11,14 @@ namespace PeerTyped.Cli.Commands;
 internal sealed partial class CommandFactory
 {
     /// <summary>One revision as an operator sees it.</summary>
-    private sealed record RevisionReport(PeerRawEntry Entry, bool JsonValid, ValidationResult Validation, IReadOnlyList<string> ChangedSections, string? JsonError);
+    /// <summary>
+    /// One revision as an operator sees it. <see cref="SchemaVersion"/> is the version that wrote it; a revision of a
+    /// newer version than this build knows is <see cref="Newer"/>, never "invalid" (older ones are validated after their upgrade).
+    /// </summary>
+    private sealed record RevisionReport(PeerRawEntry Entry, bool JsonValid, ValidationResult Validation, IReadOnlyList<string> ChangedSections, string? JsonError, int? SchemaVersion, bool Newer)
+    {
+        public string SchemaText => Newer ? $"v{SchemaVersion} (newer)" : Validation.IsValid ? "valid" : "INVALID";
+    }
 
     private static async Task<List<RevisionReport>> HistoryReportsAsync(PeerStateStore store, string key, CancellationToken cancellationToken)
     {
@@ -27,7 +34,11 @@ internal sealed partial class CommandFactory
         foreach (var entry in entries)
         {
             // Any bytes at all may be stored by another tool: each revision ends in a verdict, never an exception.
-            var validation = entry.Operation == PeerOperation.Put ? PeerDocumentCheck.Check(entry.Key, entry.Value.Span) : ValidationResult.Of([new Violation(string.Empty, "operation", entry.Operation.ToString().ToLowerInvariant())]);
+            var version = entry.Operation == PeerOperation.Put ? PeerDocumentVersions.VersionOf(entry.Value.Span) : null;
+            var newer = version > PeerDocumentVersions.Current;
+            var validation = entry.Operation != PeerOperation.Put ? ValidationResult.Of([new Violation(string.Empty, "operation", entry.Operation.ToString().ToLowerInvariant())])
+                : newer ? ValidationResult.Valid
+                : PeerDocumentVersions.Validate(entry.Key, entry.Value);
             var jsonError = JsonError(entry.Value);
             IReadOnlyList<string> sections = [];
             if (jsonError is null && entry.Operation == PeerOperation.Put)
@@ -35,7 +46,7 @@ internal sealed partial class CommandFactory
                 sections = previous is { } before ? ChangedSections(before, entry.Value) : ["(created)"];
                 previous = entry.Value;
             }
-            reports.Add(new RevisionReport(entry, jsonError is null && entry.Operation == PeerOperation.Put, validation, sections, jsonError));
+            reports.Add(new RevisionReport(entry, jsonError is null && entry.Operation == PeerOperation.Put, validation, sections, jsonError, version, newer));
         }
         return reports;
     }
@@ -97,14 +108,15 @@ internal sealed partial class CommandFactory
                 PrintHistoryJson(invocation, reports);
                 return 0;
             }
-            invocation.Terminal.Data(Table.Render(["REVISION", "CREATED", "OP", "SIZE", "JSON", "SCHEMA", "CHANGED"], reports.Select(r => new[]
+            invocation.Terminal.Data(Table.Render(["REVISION", "CREATED", "OP", "SIZE", "VERSION", "JSON", "SCHEMA", "CHANGED"], reports.Select(r => new[]
             {
                 r.Entry.Revision.ToString(CultureInfo.InvariantCulture),
                 Timestamp.Format(new DateTimeOffset(r.Entry.Created.UtcTicks - r.Entry.Created.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero)),
                 r.Entry.Operation.ToString().ToLowerInvariant(),
                 r.Entry.Value.Length.ToString(CultureInfo.InvariantCulture),
+                r.SchemaVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "-",
                 r.JsonValid ? "valid" : "INVALID",
-                r.Validation.IsValid ? "valid" : "INVALID",
+                r.SchemaText,
                 r.ChangedSections.Count == 0 ? "-" : string.Join(",", r.ChangedSections),
             }).ToList()));
             return 0;
@@ -119,7 +131,12 @@ internal sealed partial class CommandFactory
             w.WriteString("operation", r.Entry.Operation.ToString().ToLowerInvariant());
             w.WriteNumber("size", r.Entry.Value.Length);
             w.WriteBoolean("json_valid", r.JsonValid);
-            w.WriteBoolean("schema_valid", r.Validation.IsValid);
+            if (r.SchemaVersion is { } version) w.WriteNumber("schema_version", version);
+            else w.WriteNull("schema_version");
+            w.WriteBoolean("newer_schema_version", r.Newer);
+            // Whether a newer version's document is valid is for a build that knows that version to say.
+            if (r.Newer) w.WriteNull("schema_valid");
+            else w.WriteBoolean("schema_valid", r.Validation.IsValid);
             w.WriteStartArray("changed");
             foreach (var section in r.ChangedSections) w.WriteStringValue(section);
             w.WriteEndArray();
@@ -196,7 +213,9 @@ internal sealed partial class CommandFactory
                         w.WriteString("operation", entry.Operation.ToString().ToLowerInvariant());
                         w.WriteString("created", Timestamp.Format(entry.Created));
                         var valid = entry.Operation == PeerOperation.Put && JsonError(entry.Value) is null;
-                        w.WriteBoolean("schema_valid", valid && PeerDocumentCheck.Check(entry.Key, entry.Value.Span).IsValid);
+                        var newer = valid && PeerDocumentVersions.IsNewer(entry.Value.Span);
+                        if (newer) w.WriteNumber("schema_version", PeerDocumentVersions.VersionOf(entry.Value.Span)!.Value);
+                        w.WriteBoolean("schema_valid", valid && !newer && PeerDocumentVersions.Validate(entry.Key, entry.Value).IsValid);
                         if (valid && Compact(entry.Value) is { } compact) w.WriteRaw("value", compact);
                         else w.WriteNull("value");
                     }));
