@@ -57,6 +57,10 @@ public static class FieldText
             : throw new FormatException($"expected an RFC 3339 date-time such as 2025-08-06T12:00:00Z, or now; got {Show(text)}");
     }
 
+    /// <summary>As <see cref="ParseDateTime"/>, keeping a given timestamp's text (a leap second, 9 fraction digits) as written.</summary>
+    public static PeerTimestamp ParseTimestamp(string text) =>
+        text != "now" && PeerTimestamp.TryParse(text, out var timestamp) ? timestamp : ParseDateTime(text);
+
     public static RawJson ParseObject(string text)
     {
         RawJson value;

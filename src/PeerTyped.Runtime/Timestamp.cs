@@ -80,6 +80,9 @@ public static class Timestamp
         return value.Offset == TimeSpan.Zero ? text + "Z" : text + value.ToString("zzz", CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The text a <see cref="PeerTimestamp"/> is written as: as read, or <see cref="Format(DateTimeOffset)"/> when set from code.</summary>
+    public static string Format(PeerTimestamp value) => value.Text;
+
     private static bool Digits(ReadOnlySpan<byte> text, int start, int count, out int value)
     {
         value = 0;

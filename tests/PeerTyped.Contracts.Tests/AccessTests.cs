@@ -71,6 +71,14 @@ public class AccessTests
     }
 
     [Fact]
+    public void Path_table_keeps_a_given_timestamp_as_written()
+    {
+        var document = PeerCycleFields.Find("metadata.updated_at")!.Set(Minimal(), "2026-06-30T23:59:60Z");
+        Assert.Contains("\"updated_at\":\"2026-06-30T23:59:60Z\"", System.Text.Encoding.UTF8.GetString(document.ToUtf8Bytes()), StringComparison.Ordinal);
+        Assert.Throws<FormatException>(() => PeerCycleFields.Find("metadata.updated_at")!.Set(Minimal(), "2026-06-30T23:59:61Z"));
+    }
+
+    [Fact]
     public void Path_table_rejects_bad_text_naming_what_was_expected()
     {
         var ex = Assert.Throws<FormatException>(() => PeerCycleFields.Find("metadata.status")!.Set(Minimal(), "DONE"));

@@ -91,4 +91,34 @@ public class RoundTripTests
         var ex = Assert.Throws<JsonException>(() => PeerCycle.Parse("{\"version\":\"one\"}"u8));
         Assert.StartsWith("/version: \"one\" is not a number", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("2026-06-30T23:59:60Z", "2026-06-30T23:59:59.9999999Z")]
+    [InlineData("2025-08-06T09:12:44.123456789Z", "2025-08-06T09:12:44.1234567Z")]
+    [InlineData("2025-08-06T11:12:44+02:00", "2025-08-06T11:12:44+02:00")]
+    [InlineData("2025-08-06T09:12:44.120Z", "2025-08-06T09:12:44.12Z")]
+    public void A_valid_timestamp_is_written_back_as_given(string given, string asInstant)
+    {
+        var json = Documents.Minimal().Replace("\"created_at\": \"2025-08-06T09:12:44Z\"", "\"created_at\": \"" + given + "\"", StringComparison.Ordinal);
+        Assert.Contains(given, json, StringComparison.Ordinal);
+        var document = PeerCycle.Parse(Encoding.UTF8.GetBytes(json));
+
+        // Typed code still sees a DateTimeOffset (the nearest instant .NET can hold).
+        DateTimeOffset created = document.Metadata.CreatedAt;
+        Assert.Equal(asInstant, Timestamp.Format(created));
+
+        var written = document.ToUtf8Bytes();
+        Assert.Contains("\"created_at\":\"" + given + "\"", Encoding.UTF8.GetString(written), StringComparison.Ordinal);
+        Assert.Equal(written, PeerCycle.Parse(written).ToUtf8Bytes());
+        Assert.Equal(PeerCycle.Parse(written), document);
+
+        // Changing another field leaves the timestamp's bytes alone.
+        var changed = document.AsPlanner().WithPlan(p => p.WithStatus(PhaseStatus.InProgress)).Document;
+        Assert.Contains("\"created_at\":\"" + given + "\"", Encoding.UTF8.GetString(changed.ToUtf8Bytes()), StringComparison.Ordinal);
+
+        // A value set from code is written from the instant, and is a change when the text differs.
+        var reset = document with { Metadata = document.Metadata with { CreatedAt = created } };
+        Assert.Contains("\"created_at\":\"" + asInstant + "\"", Encoding.UTF8.GetString(reset.ToUtf8Bytes()), StringComparison.Ordinal);
+        Assert.Equal(given == asInstant, reset == document);
+    }
 }

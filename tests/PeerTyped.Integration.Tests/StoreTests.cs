@@ -46,6 +46,31 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
     }
 
     [Fact]
+    public async Task An_update_of_another_field_leaves_stored_timestamps_byte_for_byte()
+    {
+        // Valid RFC 3339 a DateTimeOffset cannot hold (a leap second, 9 fraction digits) and an offset: kept as given.
+        const string LeapSecond = "\"created_at\":\"2026-06-30T23:59:60Z\"";
+        const string NineDigitsWithOffset = "\"updated_at\":\"2026-07-01T01:59:59.123456789+02:00\"";
+        await using var store = await StoreFactory.OpenAsync(nats.Server);
+        var json = Encoding.UTF8.GetString(Docs.New(Key).ToUtf8Bytes());
+        json = System.Text.RegularExpressions.Regex.Replace(json, "\"created_at\":\"[^\"]*\"", LeapSecond);
+        json = System.Text.RegularExpressions.Regex.Replace(json, "\"updated_at\":\"[^\"]*\"", NineDigitsWithOffset);
+        var created = await store.CreateJsonAsync(Key, Encoding.UTF8.GetBytes(json));
+        var stored = Encoding.UTF8.GetString((await store.ReadRawAsync(Key, created.Revision)).Value.Span);
+        Assert.Contains(LeapSecond, stored, StringComparison.Ordinal);
+        Assert.Contains(NineDigitsWithOffset, stored, StringComparison.Ordinal);
+
+        var updated = await store.UpdateAsync<PlannerView>(Key, view => view.WithPlan(plan => plan.WithStatus(PhaseStatus.Completed)));
+
+        Assert.True(updated.Changed);
+        Assert.Equal(["/phases/plan/status"], updated.Changes.Select(c => c.Pointer));
+        var after = Encoding.UTF8.GetString((await store.ReadRawAsync(Key, updated.Revision)).Value.Span);
+        Assert.Equal(stored.Replace("\"plan\":{\"status\":\"pending\"", "\"plan\":{\"status\":\"completed\"", StringComparison.Ordinal), after);
+        DateTimeOffset createdAt = (await store.ReadAsync(Key)).Document.Metadata.CreatedAt;
+        Assert.Equal(new DateTimeOffset(2026, 6, 30, 23, 59, 59, TimeSpan.Zero).AddTicks(TimeSpan.TicksPerSecond - 1), createdAt);
+    }
+
+    [Fact]
     public async Task An_update_that_changes_nothing_writes_nothing()
     {
         await using var store = await StoreFactory.OpenAsync(nats.Server);

@@ -718,7 +718,7 @@ namespace PeerTyped.Generators.Emitting
                 case ValueKind.Integer: return Runtime + "FieldText.ParseInteger(text)";
                 case ValueKind.Number: return Runtime + "FieldText.ParseNumber(text)";
                 case ValueKind.Boolean: return Runtime + "FieldText.ParseBoolean(text)";
-                case ValueKind.DateTime: return Runtime + "FieldText.ParseDateTime(text)";
+                case ValueKind.DateTime: return Runtime + "FieldText.ParseTimestamp(text)";
                 case ValueKind.Enum: return type.Name + "Json.TryParse(text, out var parsed) ? parsed : throw new global::System.FormatException(" + CodeWriter.Literal("expected one of ") + " + " + type.Name + "Json.AllowedValues)";
                 case ValueKind.RawObject: return Runtime + "FieldText.ParseObject(text)";
                 case ValueKind.Any: return Runtime + "FieldText.ParseAny(text)";
@@ -736,7 +736,7 @@ namespace PeerTyped.Generators.Emitting
             ValueKind.Integer => Runtime + "FieldText.ReadInteger(ref reader)",
             ValueKind.Number => Runtime + "JsonNumbers.ReadNumber(ref reader)",
             ValueKind.Boolean => "reader.GetBoolean()",
-            ValueKind.DateTime => Runtime + "Timestamp.Read(ref reader)",
+            ValueKind.DateTime => Runtime + "PeerTimestamp.Read(ref reader)",
             ValueKind.Enum => type.Name + "Json.Read(ref reader)",
             ValueKind.Object => type.Name + ".ReadJson(ref reader)",
             ValueKind.RawObject => Runtime + "FieldText.ReadObject(ref reader)",
@@ -753,7 +753,7 @@ namespace PeerTyped.Generators.Emitting
                 ValueKind.Integer => "long",
                 ValueKind.Number => "decimal",
                 ValueKind.Boolean => "bool",
-                ValueKind.DateTime => "global::System.DateTimeOffset",
+                ValueKind.DateTime => Runtime + "PeerTimestamp",
                 ValueKind.Enum or ValueKind.Object => "global::" + _model.Namespace + "." + type.Name,
                 ValueKind.RawObject or ValueKind.Any => Runtime + "RawJson",
                 ValueKind.Array => Runtime + "ValueList<" + TypeOf(type.Item!, false) + ">",
