@@ -262,6 +262,9 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         return store;
     }
 
+    /// <summary>Makes <see cref="SizeLimit"/> the bucket's own before a write is planned (the gate plans writes for others).</summary>
+    internal async ValueTask EnsureWriteSettingsAsync(CancellationToken cancellationToken) => await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
+
     private async ValueTask StreamSettingsAsync(CancellationToken cancellationToken)
     {
         _stream = await Nats(() => _kv.JetStreamContext.GetStreamAsync("KV_" + Options.Bucket, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
