@@ -314,6 +314,7 @@ public sealed partial class PeerGateService : IAsyncDisposable
             return Written("conflict", latest.Entry.Revision);
         }
         if (found.Document is null && role != PeerCycle.Superuser) throw found.Invalid!;
+        await _store.EnsureWriteSettingsAsync(CancellationToken.None).ConfigureAwait(false);
         var plan = PeerWriteRules.PlanUpdate(key, role, found, new Proposal(null, msg.Data ?? []), _store.SizeLimit);
         if (plan.Next is null) return Written("unchanged", baseRevision);
         LogRequest(role, PeerGateProtocol.Update, key);
@@ -348,6 +349,7 @@ public sealed partial class PeerGateService : IAsyncDisposable
         var key = PeerGateProtocol.RequiredHeader(msg.Headers, PeerGateProtocol.KeyHeader);
         PeerKey.Parse(key);
         var attemptId = PeerGateProtocol.RequiredHeader(msg.Headers, PeerGateProtocol.AttemptHeader);
+        await _store.EnsureWriteSettingsAsync(CancellationToken.None).ConfigureAwait(false);
         var bytes = PeerWriteRules.PlanCreate(key, role, msg.Data ?? [], _store.SizeLimit);
         LogRequest(role, PeerGateProtocol.Create, key);
         _store.LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);

@@ -24,7 +24,7 @@ public sealed partial class PeerStateStore
         PeerWriteRules.CheckRole(role);
         var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
         if (gate) role = GateRole(role);
-        await StoreAsync(cancellationToken).ConfigureAwait(false);
+        await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
         var bytes = PeerWriteRules.PlanCreate(key, role, json, SizeLimit);
         LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);
         var attemptId = NewAttemptId();
@@ -81,7 +81,7 @@ public sealed partial class PeerStateStore
         PeerWriteRules.CheckRole(role);
         var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
         if (gate) role = GateRole(role);
-        await StoreAsync(cancellationToken).ConfigureAwait(false);
+        await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
         var budget = NewBudget();
         for (var attempt = 1; ; attempt++)
         {
@@ -154,7 +154,7 @@ public sealed partial class PeerStateStore
             var reply = await GateRequestAsync(PeerGateProtocol.CycleNext, GateRole(null, fallback: PeerCycleRoles.Orchestrator), counterKey, PeerGateProtocol.CycleHeaders(Options.Bucket, prefix), [], cancellationToken).ConfigureAwait(false);
             return reply.Number;
         }
-        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        var store = await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
         var budget = NewBudget();
         for (var attempt = 1; ; attempt++)
         {

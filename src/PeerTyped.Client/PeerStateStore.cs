@@ -32,6 +32,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     private INatsKVStore? _store;
     private INatsJSStream? _stream;
     private bool _serializeOnStream;
+    private bool _casModeKnown;
     private readonly string? _user;
 
     /// <summary>Uses an existing connection (for hosts that share one); the caller keeps ownership of it.</summary>
@@ -216,14 +217,25 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The KV store, opened with one JetStream request (the STREAM.INFO inside GetStoreAsync). The stream's settings are
+    /// fetched with a second request only when something needs them: a write (size limit, stream-serialized CAS) or a
+    /// read against a clustered server where the replica count decides how to read (issue 15: no set-up tax per call).
+    /// </summary>
     private async ValueTask<INatsKVStore> StoreAsync(CancellationToken cancellationToken)
     {
-        if (_store is not null && _stream is not null) return _store;
+        if (_store is not null && (_stream is not null || _casModeKnown)) return _store;
         try
         {
-            _store = await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
-            _stream = await Nats(() => _kv.JetStreamContext.GetStreamAsync("KV_" + Options.Bucket, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
-            _serializeOnStream = Options.CasMode == PeerCasMode.Stream || (Options.CasMode == PeerCasMode.Auto && _stream.Info.Config.NumReplicas > 1);
+            _store ??= await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
+            // A server outside any cluster can only hold single-replica streams, so Auto means per-subject CAS there.
+            if (Options.CasMode != PeerCasMode.Stream && (Options.CasMode != PeerCasMode.Auto || string.IsNullOrEmpty(_connection.ServerInfo?.Cluster)))
+            {
+                _serializeOnStream = false;
+                _casModeKnown = true;
+                return _store;
+            }
+            await StreamSettingsAsync(cancellationToken).ConfigureAwait(false);
             return _store;
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)
@@ -232,6 +244,33 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         }
     }
 
+    /// <summary>The KV store and the bucket's stream settings, fetched once and reused for every later write.</summary>
+    private async ValueTask<INatsKVStore> WriteStoreAsync(CancellationToken cancellationToken)
+    {
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        if (_stream is null)
+        {
+            try
+            {
+                await StreamSettingsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+            {
+                throw new PeerNotFoundException($"bucket {Options.Bucket} does not exist on {_servers}; create it with `peer-typed bucket init`");
+            }
+        }
+        return store;
+    }
+
+    /// <summary>Makes <see cref="SizeLimit"/> the bucket's own before a write is planned (the gate plans writes for others).</summary>
+    internal async ValueTask EnsureWriteSettingsAsync(CancellationToken cancellationToken) => await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask StreamSettingsAsync(CancellationToken cancellationToken)
+    {
+        _stream = await Nats(() => _kv.JetStreamContext.GetStreamAsync("KV_" + Options.Bucket, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+        _serializeOnStream = Options.CasMode == PeerCasMode.Stream || (Options.CasMode == PeerCasMode.Auto && _stream.Info.Config.NumReplicas > 1);
+        _casModeKnown = true;
+    }
 
     /// <summary>Maps transport failures to one clear, credential-free error.</summary>
     private async ValueTask<T> Nats<T>(Func<ValueTask<T>> call, CancellationToken cancellationToken, string? key = null)

@@ -1,0 +1,59 @@
+using NATS.Client.Core;
+
+namespace PeerTyped.Integration.Tests;
+
+/// <summary>
+/// Issue 15, "no set-up tax": the JetStream API requests a command sends before its first KV operation, observed by a
+/// second connection subscribed to <c>$JS.API.&gt;</c> on the test's own server.
+/// </summary>
+public class SetupTaxTests(NatsServerFixture nats) : IClassFixture<NatsServerFixture>
+{
+    private const string Key = "peer.spec.setup-tax.cycle.1";
+
+    private async Task<List<string>> ApiRequestsDuringAsync(Func<Task<CliResult>> command)
+    {
+        await using var observer = new NatsConnection(new NatsOpts { Url = nats.Server.Url });
+        await using var subscription = await observer.SubscribeCoreAsync<byte[]>("$JS.API.>");
+        await observer.PingAsync();
+        var result = await command();
+        Assert.True(result.ExitCode == 0, result.ToString());
+        // The server forwarded every request before it answered it; one round trip makes sure this client read them all.
+        await observer.PingAsync();
+        var subjects = new List<string>();
+        while (subscription.Msgs.TryRead(out var message)) subjects.Add(message.Subject);
+        return subjects;
+    }
+
+    private static List<string> BeforeFirstKvOperation(List<string> subjects) =>
+        subjects.TakeWhile(s => !s.StartsWith("$JS.API.DIRECT.GET.", StringComparison.Ordinal)).ToList();
+
+    [Fact]
+    public async Task A_get_sends_at_most_one_api_request_before_its_direct_get()
+    {
+        var cli = new CliRunner(nats.Server);
+        Assert.Equal(0, (await cli.RunAsync("bucket", "init")).ExitCode);
+        Assert.Equal(0, (await cli.ScriptAsync("create-state.sh", [Key, System.Text.Encoding.UTF8.GetString(Docs.New(Key).ToUtf8Bytes())])).ExitCode);
+
+        var subjects = await ApiRequestsDuringAsync(() => cli.RunAsync("get", Key));
+
+        Assert.Contains(subjects, s => s.StartsWith("$JS.API.DIRECT.GET.", StringComparison.Ordinal));
+        var setup = BeforeFirstKvOperation(subjects);
+        Assert.True(setup.Count <= 1, "set-up requests: " + string.Join(", ", setup));
+    }
+
+    [Fact]
+    public async Task A_set_fetches_the_bucket_settings_at_most_once()
+    {
+        var cli = new CliRunner(nats.Server);
+        Assert.Equal(0, (await cli.RunAsync("bucket", "init")).ExitCode);
+        Assert.Equal(0, (await cli.ScriptAsync("create-state.sh", [Key, System.Text.Encoding.UTF8.GetString(Docs.New(Key).ToUtf8Bytes())])).ExitCode);
+
+        var subjects = await ApiRequestsDuringAsync(() => cli.RunAsync(["set", Key, "plan.status", "in_progress"], new Dictionary<string, string?> { ["PEER_ROLE"] = "planner" }, null));
+
+        // Today a write opens the KV store (one STREAM.INFO inside NATS.Net's GetStoreAsync) and then fetches the
+        // stream's settings once for its size limit and CAS mode; nothing is fetched twice for one purpose.
+        var setup = BeforeFirstKvOperation(subjects);
+        Assert.True(setup.Count <= 2, "set-up requests: " + string.Join(", ", setup));
+        Assert.True(subjects.Count(s => s.StartsWith("$JS.API.STREAM.INFO.", StringComparison.Ordinal)) <= 2, "requests: " + string.Join(", ", subjects));
+    }
+}
