@@ -55,32 +55,10 @@ public sealed partial class PeerStateStore
     /// </summary>
     private async Task<PeerRawEntry> ReadFromLeaderAsync(string key, ulong revision, CancellationToken cancellationToken)
     {
-        var request = revision == 0
-            ? new StreamMsgGetRequest { LastBySubj = $"$KV.{Options.Bucket}.{key}" }
-            : new StreamMsgGetRequest { Seq = revision };
-        var response = await Nats(async () =>
-        {
-            try
-            {
-                return await _kv.JetStreamContext.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>(
-                    $"{_kv.JetStreamContext.Opts.Prefix}.STREAM.MSG.GET.KV_{Options.Bucket}", request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (NatsJSApiException ex) when (ex.Error.Code == 404)
-            {
-                return null;
-            }
-        }, cancellationToken).ConfigureAwait(false);
-        var message = response?.Message;
-        if (message is null || message.Subject != $"$KV.{Options.Bucket}.{key}")
-        {
-            throw NotFound(key, revision);
-        }
-        var operation = PeerOperation.Put;
-        var headers = message.Hdrs is { Length: > 0 } raw ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(raw)) : string.Empty;
-        if (headers.Contains("KV-Operation: DEL", StringComparison.Ordinal)) operation = PeerOperation.Delete;
-        else if (headers.Contains("KV-Operation: PURGE", StringComparison.Ordinal)) operation = PeerOperation.Purge;
-        if (revision == 0 && operation != PeerOperation.Put) throw new PeerNotFoundException($"{key}: not found in bucket {Options.Bucket} on {_servers} (the key was deleted)");
-        return new PeerRawEntry(key, message.Seq, message.Time, operation, message.Data.ToArray());
+        var request = revision == 0 ? new StreamMsgGetRequest { LastBySubj = Subject(key) } : new StreamMsgGetRequest { Seq = revision };
+        var stored = await GetMessageAsync(key, request, cancellationToken).ConfigureAwait(false) ?? throw NotFound(key, revision);
+        if (revision == 0 && stored.Entry.Operation != PeerOperation.Put) throw new PeerNotFoundException($"{key}: not found in bucket {Options.Bucket} on {_servers} (the key was deleted)");
+        return stored.Entry;
     }
 
     private PeerNotFoundException NotFound(string key, ulong revision) =>
