@@ -46,6 +46,10 @@ public class FaultInjectionTests
             {
             }
         });
+        // A watch starts with the key's latest revision only, so the workers wait until the watcher holds revision 1:
+        // otherwise a watcher that starts late misses the first updates and the revision count below comes up short.
+        await WaitUntilAsync(() => !seen.IsEmpty);
+        Assert.Equal(1UL, seen.First().Revision);
 
         const int workers = 4, updatesEach = 50;
         var running = new ConcurrentDictionary<int, Process>();
