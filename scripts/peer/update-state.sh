@@ -13,6 +13,7 @@ set -uo pipefail
 usage() {
   echo "Usage: update-state.sh <STATE_KEY> <JQ_FILTER> [--json-file VAR=PATH ...] [--arg NAME VALUE ...] [--argjson NAME JSON ...]" >&2
   echo "       update-state.sh --state-key KEY --filter FILTER [--json-file VAR=PATH ...]" >&2
+  echo "       -q (warnings and errors only) and --log-level LEVEL (trace, debug, info, warn, error, none; or PEER_LOG_LEVEL) anywhere" >&2
 }
 
 ENV_STATE_KEY="${STATE_KEY:-}"
@@ -38,8 +39,11 @@ while [ $# -gt 0 ]; do
     --arg|--argjson|--slurpfile)
       if [ $# -lt 3 ]; then echo "ERROR: $1 expects NAME and VALUE" >&2; usage; exit 2; fi
       extra+=("$1" "$2" "$3"); shift 3 ;;
+    -q|--quiet|--log-level|--log-level=*)
+      peer_log_option "$@" || { usage; exit 2; }
+      shift "$log_shift" ;;
     --) shift; positional+=("$@"); break ;;
-    -?*) echo "ERROR: unknown option '$1' (update-state.sh takes --state-key, --filter, --json-file, --arg, --argjson, --slurpfile)" >&2; usage; exit 2 ;;
+    -?*) echo "ERROR: unknown option '$1' (update-state.sh takes --state-key, --filter, --json-file, --arg, --argjson, --slurpfile, -q, --log-level)" >&2; usage; exit 2 ;;
     *) positional+=("$1"); shift ;;
   esac
 done
@@ -62,4 +66,4 @@ if [ ${#positional[@]} -gt 0 ]; then
 fi
 
 bin=$(peer_typed_bin) || exit 1
-exec "$bin" update --key "$STATE_KEY" --jq "$JQ_FILTER" "${extra[@]}"
+exec "$bin" "${log_options[@]}" update --key "$STATE_KEY" --jq "$JQ_FILTER" "${extra[@]}"

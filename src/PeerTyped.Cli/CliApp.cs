@@ -28,6 +28,8 @@ internal sealed class Invocation(ParseResult parse, GlobalOptions options, Termi
 
     public bool JsonOutput => Options.JsonOutput(Parse);
 
+    public bool DryRun => Options.IsDryRun(Parse);
+
     public Task<PeerStateStore> OpenStoreAsync()
     {
         var connection = Options.ConnectionOptions(Parse);
@@ -78,6 +80,7 @@ internal static class CliApp
         catch (PeerUsageException ex)
         {
             error.WriteLine("ERROR: " + ex.Message);
+            if (WantsJson(args)) output.WriteLine(CommandFactory.ErrorJson(ex.Message, [], PeerExitCodes.Usage, null, null));
             return PeerExitCodes.Usage;
         }
         // Response files off: an argument starting with @ is a value (a jq --arg, a file path), never a file of more arguments.
@@ -110,6 +113,7 @@ internal static class CliApp
             var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
             error.WriteLine("ERROR: " + CommandLineGuard.Unwrap(first.Message));
             error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
+            if (WantsJson(arguments)) output.WriteLine(CommandFactory.ErrorJson(CommandLineGuard.Unwrap(first.Message), [], PeerExitCodes.Usage, null, null));
             return PeerExitCodes.Usage;
         }
         using var signals = new Interruption();

@@ -27,10 +27,17 @@ internal sealed class GlobalOptions
     public Option<string> Gate { get; } = new Option<string>("--gate") { Description = "Where writes go: on (the peer-typed gate service), off (straight to the bucket), auto (the gate when one answers $SRV.PING.peer-typed-gate) [PEER_GATE]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PEER_GATE") is { Length: > 0 } mode ? mode : "auto", Recursive = true }.AcceptOnlyFromAmong("auto", "on", "off");
     public Option<double> RetryTimeout { get; } = new("--retry-timeout") { Description = "Seconds a write keeps re-reading and re-applying after conflicts, and resolving an unanswered write, before it gives up [PEER_RETRY_TIMEOUT]", DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("PEER_RETRY_TIMEOUT")?.TrimEnd('s'), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : 30, Recursive = true };
     public Option<string> LogFormat { get; } = new Option<string>("--log-format") { Description = "Log lines on stderr as text or json", DefaultValueFactory = _ => "text", Recursive = true }.AcceptOnlyFromAmong("text", "json");
-    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Only errors on stderr", Recursive = true };
+    public Option<string?> LogLevel { get; } = new Option<string?>("--log-level") { Description = "Lowest level of log line on stderr: trace, debug, info (default: every write's changes and JSON), warn, error, none [PEER_LOG_LEVEL]", Recursive = true }.AcceptOnlyFromAmong(Console.Terminal.LevelNames);
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Warnings and errors only on stderr (--log-level warn)", Recursive = true };
     public Option<string> Output { get; } = new Option<string>("--output", "-o") { Description = "stdout format: text (documents are JSON either way) or json", DefaultValueFactory = _ => "text", Recursive = true }.AcceptOnlyFromAmong("text", "json");
 
-    public IEnumerable<Option> All => [Server, Creds, User, Password, Token, NKey, TlsCert, TlsKey, TlsCa, Context, Timeout, Bucket, Role, Gate, RetryTimeout, LogFormat, Quiet, Output];
+    /// <summary>Not global: each write command adds it (set, update, patch, create, restore, cycle next, edit).</summary>
+    public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Read, change, validate and check ownership as the write would, print the change, exit with the code the write would get; write nothing" };
+
+    /// <summary>--dry-run, when the command being run has it.</summary>
+    public bool IsDryRun(ParseResult parse) => parse.CommandResult.Command.Options.Contains(DryRun) && parse.GetValue(DryRun);
+
+    public IEnumerable<Option> All => [Server, Creds, User, Password, Token, NKey, TlsCert, TlsKey, TlsCa, Context, Timeout, Bucket, Role, Gate, RetryTimeout, LogFormat, LogLevel, Quiet, Output];
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Option, string> Variables = [];
 
@@ -48,6 +55,18 @@ internal sealed class GlobalOptions
 
     public bool JsonOutput(ParseResult parse) => parse.GetValue(Output) == "json";
 
+    /// <summary>The log threshold: --log-level, else -q (warn), else PEER_LOG_LEVEL, else info (the seed logs every write's JSON).</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogThreshold(ParseResult parse)
+    {
+        if (parse.GetValue(LogLevel) is { } flag) return Console.Terminal.ParseLevel(flag)!.Value;
+        if (parse.GetValue(Quiet)) return Microsoft.Extensions.Logging.LogLevel.Warning;
+        if (Environment.GetEnvironmentVariable("PEER_LOG_LEVEL") is { Length: > 0 } variable)
+        {
+            return Console.Terminal.ParseLevel(variable) ?? throw new PeerUsageException($"PEER_LOG_LEVEL: '{variable}' is not a log level (one of {string.Join(", ", Console.Terminal.LevelNames)})");
+        }
+        return Microsoft.Extensions.Logging.LogLevel.Information;
+    }
+
     /// <summary>The bucket: --bucket, else PEER_BUCKET (set but empty is an error, not the default), else the default.</summary>
     public PeerStoreOptions StoreOptions(ParseResult parse)
     {
@@ -61,6 +80,7 @@ internal sealed class GlobalOptions
             Bucket = bucket,
             RetryTimeout = TimeSpan.FromSeconds(retry),
             WriteMode = parse.GetValue(Gate) switch { "on" => PeerWriteMode.Gate, "off" => PeerWriteMode.Direct, _ => PeerWriteMode.Auto },
+            DryRun = IsDryRun(parse),
         };
     }
 

@@ -318,11 +318,11 @@ public sealed partial class PeerGateService : IAsyncDisposable
         var plan = PeerWriteRules.PlanUpdate(key, role, found, new Proposal(null, msg.Data ?? []), _store.SizeLimit);
         if (plan.Next is null) return Written("unchanged", baseRevision);
         LogRequest(role, PeerGateProtocol.Update, key);
-        _store.LogWrite(key, baseRevision, plan.Next, plan.Changes);
+        _store.LogWrite(key, baseRevision, plan.Next, plan.Changes, 1);
         var outcome = await _store.ApplyAtBaseAsync(key, plan.Next, baseRevision, attemptId, _store.NewBudget(WriteBudget), CancellationToken.None).ConfigureAwait(false);
         if (outcome.Written)
         {
-            _store.LogWritten(key, outcome.Revision);
+            _store.LogWritten(key, outcome.Revision, 1);
             Remember(key, outcome.Revision, plan.Next);
         }
         return Written(outcome.Written ? "written" : "conflict", outcome.Revision);
@@ -352,9 +352,9 @@ public sealed partial class PeerGateService : IAsyncDisposable
         await _store.EnsureWriteSettingsAsync(CancellationToken.None).ConfigureAwait(false);
         var bytes = PeerWriteRules.PlanCreate(key, role, msg.Data ?? [], _store.SizeLimit);
         LogRequest(role, PeerGateProtocol.Create, key);
-        _store.LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);
+        _store.LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")], 1);
         var outcome = await _store.CreateCoreAsync(key, bytes, attemptId, _store.NewBudget(WriteBudget), CancellationToken.None).ConfigureAwait(false);
-        if (outcome.Written) _store.LogWritten(key, outcome.Revision);
+        if (outcome.Written) _store.LogWritten(key, outcome.Revision, 1);
         return Written(outcome.Written ? "written" : "conflict", outcome.Revision);
     }
 

@@ -184,6 +184,8 @@ public sealed partial class PeerStateStore
             {
                 unanswered ??= ex;
                 LogUnanswered(key, baseRevision, attemptId);
+                // The write span's counter has no handle here; the re-send is counted with its reason alone.
+                PeerTelemetry.Retries.Add(1, new KeyValuePair<string, object?>("peertyped.retry.reason", "unanswered"));
                 if (!await budget.WaitAsync(attempt, CancellationToken.None).ConfigureAwait(false)) return await ResolveLastAsync(key, baseRevision, attemptId, ex).ConfigureAwait(false);
                 continue;
             }

@@ -11,10 +11,10 @@ public sealed partial class PeerStateStore
     private const int PreviewLength = 1000;
     private const int ChangeLogLimit = 1000;
 
-    internal void LogWrite(string key, ulong baseRevision, byte[] json, IReadOnlyList<JsonChange> changes)
+    internal void LogWrite(string key, ulong baseRevision, byte[] json, IReadOnlyList<JsonChange> changes, int attempt)
     {
         if (!_logger.IsEnabled(LogLevel.Information)) return;
-        LogWriting(key, baseRevision, json.Length, changes.Count);
+        LogWriting(key, baseRevision, json.Length, changes.Count, attempt);
         // A change line quotes old and new values; one large value would otherwise log the document twice over.
         foreach (var change in changes) LogChange(key, change.ToString() is { Length: > ChangeLogLimit } line ? line[..ChangeLogLimit] + $"… ({line.Length} chars)" : change.ToString());
         var text = Encoding.UTF8.GetString(json);
@@ -22,8 +22,14 @@ public sealed partial class PeerStateStore
         else LogJsonPreview(key, PreviewLength, text[..Math.Min(PreviewLength, text.Length)]);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Writing {Key} based on revision {BaseRevision}: {Size} bytes, {ChangeCount} change(s)")]
-    private partial void LogWriting(string key, ulong baseRevision, int size, int changeCount);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Writing {Key} based on revision {BaseRevision}: {Size} bytes, {ChangeCount} change(s), attempt {Attempt}")]
+    private partial void LogWriting(string key, ulong baseRevision, int size, int changeCount, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Read {Key} at revision {Revision} (attempt {Attempt})")]
+    private partial void LogRead(string key, ulong revision, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dry run: {Key} not written (based on revision {BaseRevision})")]
+    private partial void LogDryRun(string key, ulong baseRevision);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Key} change {Change}")]
     private partial void LogChange(string key, string change);
@@ -34,8 +40,8 @@ public sealed partial class PeerStateStore
     [LoggerMessage(Level = LogLevel.Information, Message = "{Key} JSON preview (first {Length} chars): {Json}")]
     private partial void LogJsonPreview(string key, int length, string json);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Wrote {Key} at revision {Revision}")]
-    internal partial void LogWritten(string key, ulong revision);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wrote {Key} at revision {Revision} (attempt {Attempt})")]
+    internal partial void LogWritten(string key, ulong revision, int attempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Key} unchanged at revision {Revision}; nothing written")]
     private partial void LogUnchanged(string key, ulong revision);

@@ -18,7 +18,10 @@ public sealed partial class PeerStateStore
         CreateJsonAsync(key, document.ToUtf8Bytes(), role, cancellationToken);
 
     /// <summary>Creates <paramref name="key"/> from raw JSON, after the same validation as every write.</summary>
-    public async Task<PeerWriteResult> CreateJsonAsync(string key, ReadOnlyMemory<byte> json, string? role = PeerCycleRoles.Orchestrator, CancellationToken cancellationToken = default)
+    public Task<PeerWriteResult> CreateJsonAsync(string key, ReadOnlyMemory<byte> json, string? role = PeerCycleRoles.Orchestrator, CancellationToken cancellationToken = default) =>
+        TrackAsync("create", key, role, telemetry => CreateJsonCoreAsync(key, json, role, telemetry, cancellationToken));
+
+    private async Task<PeerWriteResult> CreateJsonCoreAsync(string key, ReadOnlyMemory<byte> json, string? role, WriteTelemetry telemetry, CancellationToken cancellationToken)
     {
         PeerKey.Parse(key);
         PeerWriteRules.CheckRole(role);
@@ -26,13 +29,20 @@ public sealed partial class PeerStateStore
         if (gate) role = GateRole(role);
         await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
         var bytes = PeerWriteRules.PlanCreate(key, role, json, SizeLimit);
-        LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);
+        telemetry.Attempt(1, 0);
+        LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")], 1);
+        if (Options.DryRun)
+        {
+            if (await LatestAsync(key, cancellationToken).ConfigureAwait(false) is { Entry.Operation: PeerOperation.Put }) throw new PeerAlreadyExistsException(key);
+            LogDryRun(key, 0);
+            return new PeerWriteResult(key, 0, true, [new JsonChange(string.Empty, null, Encoding.UTF8.GetString(bytes))], 1);
+        }
         var attemptId = NewAttemptId();
         var outcome = gate
             ? await GateWriteAsync(PeerGateProtocol.Create, role!, key, 0, bytes, attemptId, cancellationToken).ConfigureAwait(false)
             : await CreateCoreAsync(key, bytes, attemptId, NewBudget(), cancellationToken).ConfigureAwait(false);
         if (!outcome.Written) throw new PeerAlreadyExistsException(key);
-        LogWritten(key, outcome.Revision);
+        LogWritten(key, outcome.Revision, 1);
         return new PeerWriteResult(key, outcome.Revision, true, [new JsonChange(string.Empty, null, Encoding.UTF8.GetString(bytes))], 1);
     }
 
@@ -75,7 +85,10 @@ public sealed partial class PeerStateStore
             return new Proposal(null, await transform(current.Json, ct).ConfigureAwait(false));
         }, cancellationToken);
 
-    private async Task<PeerWriteResult> CommitAsync(string key, string? role, Func<Current, CancellationToken, ValueTask<Proposal>> compute, CancellationToken cancellationToken)
+    private Task<PeerWriteResult> CommitAsync(string key, string? role, Func<Current, CancellationToken, ValueTask<Proposal>> compute, CancellationToken cancellationToken) =>
+        TrackAsync("update", key, role, telemetry => CommitCoreAsync(key, role, compute, telemetry, cancellationToken));
+
+    private async Task<PeerWriteResult> CommitCoreAsync(string key, string? role, Func<Current, CancellationToken, ValueTask<Proposal>> compute, WriteTelemetry telemetry, CancellationToken cancellationToken)
     {
         PeerKey.Parse(key);
         PeerWriteRules.CheckRole(role);
@@ -86,6 +99,8 @@ public sealed partial class PeerStateStore
         for (var attempt = 1; ; attempt++)
         {
             var entry = await ReadRawAsync(key, 0, cancellationToken).ConfigureAwait(false);
+            telemetry.Attempt(attempt, entry.Revision);
+            LogRead(key, entry.Revision, attempt);
             var current = PeerWriteRules.Load(entry);
             var proposed = await compute(current, cancellationToken).ConfigureAwait(false);
             var plan = PeerWriteRules.PlanUpdate(key, role, current, proposed, SizeLimit);
@@ -94,18 +109,25 @@ public sealed partial class PeerStateStore
                 LogUnchanged(key, entry.Revision);
                 return new PeerWriteResult(key, entry.Revision, false, plan.Changes, attempt);
             }
-            LogWrite(key, entry.Revision, plan.Next, plan.Changes);
+            LogWrite(key, entry.Revision, plan.Next, plan.Changes, attempt);
+            if (Options.DryRun)
+            {
+                LogDryRun(key, entry.Revision);
+                return new PeerWriteResult(key, entry.Revision, true, plan.Changes, attempt);
+            }
             var attemptId = NewAttemptId();
             var outcome = gate
                 ? await GateWriteAsync(PeerGateProtocol.Update, role!, key, entry.Revision, plan.Next, attemptId, cancellationToken).ConfigureAwait(false)
                 : await ApplyAtBaseAsync(key, plan.Next, entry.Revision, attemptId, budget, cancellationToken).ConfigureAwait(false);
             if (outcome.Written)
             {
-                LogWritten(key, outcome.Revision);
+                LogWritten(key, outcome.Revision, attempt);
                 return new PeerWriteResult(key, outcome.Revision, true, plan.Changes, attempt);
             }
             LogConflict(key, entry.Revision, attempt);
+            telemetry.Conflict(outcome.Revision);
             if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw new PeerConflictException(key, attempt, outcome.Revision, budget.ToString());
+            telemetry.Retry();
         }
     }
 
@@ -113,11 +135,14 @@ public sealed partial class PeerStateStore
     /// Operator recovery: writes the exact bytes of <paramref name="revision"/> as a new revision, by compare-and-set
     /// against the latest. A target that is not schema-valid is refused unless <paramref name="force"/>; an empty one always.
     /// </summary>
-    public async Task<PeerWriteResult> RestoreAsync(string key, ulong revision, string role, bool force = false, CancellationToken cancellationToken = default)
+    public Task<PeerWriteResult> RestoreAsync(string key, ulong revision, string role, bool force = false, CancellationToken cancellationToken = default) =>
+        TrackAsync("restore", key, role, telemetry => RestoreCoreAsync(key, revision, role, force, telemetry, cancellationToken));
+
+    private async Task<PeerWriteResult> RestoreCoreAsync(string key, ulong revision, string role, bool force, WriteTelemetry telemetry, CancellationToken cancellationToken)
     {
         PeerKey.Parse(key);
         PeerWriteRules.CheckRole(role);
-        if (await UseGateAsync(cancellationToken).ConfigureAwait(false))
+        if (!Options.DryRun && await UseGateAsync(cancellationToken).ConfigureAwait(false))
         {
             role = GateRole(role);
             var reply = await GateRequestAsync(PeerGateProtocol.Restore, role, key, PeerGateProtocol.RestoreHeaders(Options.Bucket, key, revision, force), [], cancellationToken).ConfigureAwait(false);
@@ -130,15 +155,24 @@ public sealed partial class PeerStateStore
         {
             // The latest revision may be a delete marker left by another tool; the stream sees it where a KV get does not.
             var latest = await LatestAsync(key, cancellationToken).ConfigureAwait(false) ?? throw new PeerNotFoundException($"{key}: not found in bucket {Options.Bucket}");
-            LogWrite(key, latest.Entry.Revision, bytes, [new JsonChange(string.Empty, $"(revision {latest.Entry.Revision})", $"(revision {revision})")]);
+            telemetry.Attempt(attempt, latest.Entry.Revision);
+            JsonChange[] changes = [new JsonChange(string.Empty, $"(revision {latest.Entry.Revision})", $"(revision {revision})")];
+            LogWrite(key, latest.Entry.Revision, bytes, changes, attempt);
+            if (Options.DryRun)
+            {
+                LogDryRun(key, latest.Entry.Revision);
+                return new PeerWriteResult(key, latest.Entry.Revision, true, changes, attempt);
+            }
             var outcome = await ApplyAtBaseAsync(key, bytes, latest.Entry.Revision, NewAttemptId(), budget, cancellationToken).ConfigureAwait(false);
             if (outcome.Written)
             {
-                LogWritten(key, outcome.Revision);
+                LogWritten(key, outcome.Revision, attempt);
                 return new PeerWriteResult(key, outcome.Revision, true, [], attempt);
             }
             LogConflict(key, latest.Entry.Revision, attempt);
+            telemetry.Conflict(outcome.Revision);
             if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw new PeerConflictException(key, attempt, outcome.Revision, budget.ToString());
+            telemetry.Retry();
         }
     }
 
@@ -146,9 +180,21 @@ public sealed partial class PeerStateStore
     /// Atomically allocates the next cycle number for <paramref name="prefix"/>: the counter key
     /// <c>&lt;prefix&gt;.cycle.current</c> is written by the same compare-and-set strategy as every document.
     /// </summary>
-    public async Task<int> NextCycleNumberAsync(string prefix, CancellationToken cancellationToken = default)
+    public Task<int> NextCycleNumberAsync(string prefix, CancellationToken cancellationToken = default) =>
+        TrackAsync("cycle_next", PeerKey.CounterKey(prefix), null, telemetry => NextCycleNumberCoreAsync(prefix, telemetry, cancellationToken), number => (0UL, true, 1));
+
+    private async Task<int> NextCycleNumberCoreAsync(string prefix, WriteTelemetry telemetry, CancellationToken cancellationToken)
     {
         var counterKey = PeerKey.CounterKey(prefix);
+        if (Options.DryRun)
+        {
+            // What the loop below would compute on its first attempt, without the compare-and-set that allocates it.
+            var existing = await HighestExistingCycleAsync(await WriteStoreAsync(cancellationToken).ConfigureAwait(false), prefix, cancellationToken).ConfigureAwait(false);
+            var counter = await LatestAsync(counterKey, cancellationToken).ConfigureAwait(false);
+            var number = CycleCounter.Next(counter is { Entry.Operation: PeerOperation.Put } ? CycleCounter.Parse(counterKey, counter.Entry.Value.Span) : null, existing);
+            LogDryRun(counterKey, counter?.Entry.Revision ?? 0);
+            return number;
+        }
         if (await UseGateAsync(cancellationToken).ConfigureAwait(false))
         {
             var reply = await GateRequestAsync(PeerGateProtocol.CycleNext, GateRole(null, fallback: PeerCycleRoles.Orchestrator), counterKey, PeerGateProtocol.CycleHeaders(Options.Bucket, prefix), [], cancellationToken).ConfigureAwait(false);
@@ -163,15 +209,42 @@ public sealed partial class PeerStateStore
             var highest = await HighestExistingCycleAsync(store, prefix, cancellationToken).ConfigureAwait(false);
             var latest = await LatestAsync(counterKey, cancellationToken).ConfigureAwait(false);
             var next = CycleCounter.Next(latest is { Entry.Operation: PeerOperation.Put } ? CycleCounter.Parse(counterKey, latest.Entry.Value.Span) : null, highest);
+            telemetry.Attempt(attempt, latest?.Entry.Revision ?? 0);
             var outcome = await ApplyAtBaseAsync(counterKey, CycleCounter.Format(next), latest?.Entry.Revision ?? 0, NewAttemptId(), budget, cancellationToken).ConfigureAwait(false);
             if (outcome.Written)
             {
-                if (await CycleKeyExistsAsync(store, $"{prefix}.cycle.{next}", cancellationToken).ConfigureAwait(false)) continue;
+                if (await CycleKeyExistsAsync(store, $"{prefix}.cycle.{next}", cancellationToken).ConfigureAwait(false))
+                {
+                    telemetry.Retry("taken");
+                    continue;
+                }
                 return next;
             }
+            telemetry.Conflict(outcome.Revision);
             // Allocation must not fail under load the way a document write may: every caller needs a number, so only the deadline ends it.
             if (budget.Expired) throw new PeerConflictException(counterKey, attempt, outcome.Revision, budget.ToString());
             await budget.WaitAsync(Math.Min(attempt, 1), cancellationToken).ConfigureAwait(false);
+            telemetry.Retry();
+        }
+    }
+
+    private Task<PeerWriteResult> TrackAsync(string operation, string key, string? role, Func<WriteTelemetry, Task<PeerWriteResult>> write) =>
+        TrackAsync(operation, key, role, write, result => (result.Revision, result.Changed, result.Attempts));
+
+    /// <summary>Runs one public write inside its span and records its outcome, duration and (on failure) error kind.</summary>
+    private async Task<T> TrackAsync<T>(string operation, string key, string? role, Func<WriteTelemetry, Task<T>> write, Func<T, (ulong Revision, bool Changed, int Attempts)> describe)
+    {
+        var telemetry = new WriteTelemetry(Options.DryRun ? operation + "_dry_run" : operation, key, role, Options.Bucket);
+        try
+        {
+            var result = await write(telemetry).ConfigureAwait(false);
+            var (revision, changed, attempts) = describe(result);
+            telemetry.Succeeded(revision, changed, attempts);
+            return result;
+        }
+        catch (Exception ex) when (telemetry.Failed(ex))
+        {
+            throw; // never reached: Failed records the outcome and returns false, so the exception passes through untouched
         }
     }
 }

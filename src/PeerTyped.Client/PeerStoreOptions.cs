@@ -95,6 +95,15 @@ public sealed record PeerStoreOptions
     /// </summary>
     public PeerCasMode CasMode { get; init; } = PeerCasMode.Auto;
 
+    /// <summary>
+    /// Plan every write and stop before sending it: the document is read, changed, validated and ownership-checked,
+    /// the change is logged, and the result says what would be written (<see cref="PeerWriteResult.Changed"/>, its
+    /// changes, <see cref="PeerWriteResult.Revision"/> = the revision it was computed from). A write that would fail
+    /// fails the same way. Nothing is sent; a create or restore is checked the same way, and <c>cycle next</c> returns
+    /// the number it would allocate without allocating it.
+    /// </summary>
+    public bool DryRun { get; init; }
+
     /// <summary>First back-off ceiling after a conflict; it doubles per attempt (capped at 64×), and the wait is drawn uniformly below it (full jitter).</summary>
     public TimeSpan ConflictBackoff { get; init; } = TimeSpan.FromMilliseconds(2);
 }

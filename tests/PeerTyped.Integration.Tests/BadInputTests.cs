@@ -184,7 +184,7 @@ public class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixt
         ["create: a member twice"] = new("peer-typed", ["create", New, "@duplicate.json"], null, null, 4, "the member \"version\" appears twice"),
         ["validate: a member twice"] = new("peer-typed", ["validate", "-"], null, "{\"a\":1,\"a\":2}", 4, "the member \"a\" appears twice"),
         // issue 13: help words and unknown flags
-        ["set: --dry-run is not a value"] = new("peer-typed", ["set", K, "plan.status", "completed", "--dry-run"], "planner", null, 2, "unknown option '--dry-run'"),
+        ["set: a mistyped flag is not a value"] = new("peer-typed", ["set", K, "plan.status", "completed", "--dry-rnu"], "planner", null, 2, "unknown option '--dry-rnu'"),
         ["set: a path without its value"] = new("peer-typed", ["set", K, "plan.status"], "planner", null, 2, "plan.status has no value"),
         ["get: -k without a value"] = new("peer-typed", ["get", "-k"], null, null, 2, "Required argument missing for option: '-k'"),
         ["read-state: -h"] = new("read-state.sh", ["-h"], null, null, 2, "'-h' is not a STATE_KEY"),

@@ -99,8 +99,9 @@ internal sealed partial class CommandFactory
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var number = await store.NextCycleNumberAsync(invocation.Get(prefix)!, invocation.CancellationToken).ConfigureAwait(false);
             invocation.Terminal.Data(number.ToString(CultureInfo.InvariantCulture));
+            if (invocation.DryRun) invocation.Terminal.Success($"Dry run: {number} is the number cycle next would allocate; nothing allocated");
             return 0;
-        }, prefix);
+        }, prefix, options.DryRun);
         var latestOf = new Argument<string>("prefix") { Description = "peer.spec.<name>, peer.instruction.<name> or peer.global" };
         var current = Define("current", "Print the latest cycle number of a prefix without allocating (the counter or the highest existing <prefix>.cycle.<N>); exit 5 when there is none", async invocation =>
         {
@@ -278,10 +279,15 @@ internal sealed partial class CommandFactory
                 ?? throw new PeerUsageException($"restore is for the {PeerCycle.Superuser} role: pass --as {PeerCycle.Superuser} or set PEER_ROLE={PeerCycle.Superuser}");
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var result = await store.RestoreAsync(resolved, invocation.Get(revision), role, invocation.Get(force), invocation.CancellationToken).ConfigureAwait(false);
+            if (invocation.DryRun)
+            {
+                PrintWrite(invocation, result);
+                return 0;
+            }
             invocation.Terminal.Success($"Restored {resolved} to the content of revision {invocation.Get(revision)} as revision {result.Revision}");
             if (invocation.JsonOutput) PrintWrite(invocation, result);
             else invocation.Terminal.Ok();
             return 0;
-        }, key, keyOption, revision, force);
+        }, key, keyOption, revision, force, options.DryRun);
     }
 }

@@ -32,35 +32,76 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
 
     private async Task<int> Run(ParseResult parse, Func<Invocation, Task<int>> action, CancellationToken cancellationToken)
     {
-        var terminal = new Terminal(output, error, parse.GetValue(options.LogFormat) == "json", parse.GetValue(options.Quiet));
+        var jsonLogs = parse.GetValue(options.LogFormat) == "json";
+        Terminal terminal;
         try
         {
-            return await action(new Invocation(parse, options, terminal, cancellationToken)).ConfigureAwait(false);
+            terminal = new Terminal(output, error, jsonLogs, options.LogThreshold(parse));
+        }
+        catch (PeerUsageException ex)
+        {
+            terminal = new Terminal(output, error, jsonLogs, Microsoft.Extensions.Logging.LogLevel.Information);
+            return Fail(terminal, options.JsonOutput(parse), ex.Message, [], PeerExitCodes.Usage, null);
+        }
+        var invocation = new Invocation(parse, options, terminal, cancellationToken);
+        terminal.Role = invocation.Role is { Length: > 0 } role ? role : null;
+        try
+        {
+            return await action(invocation).ConfigureAwait(false);
         }
         catch (PeerStateException ex)
         {
-            terminal.Error(ex.Message);
-            foreach (var detail in ex.Details) terminal.Detail(detail);
-            return PeerExitCodes.For(ex.Kind);
+            var pointer = ex switch
+            {
+                PeerValidationException { Violations: [var first, ..] } => first.Pointer,
+                PeerOwnershipException { Violations: [var first, ..] } => first.Pointer,
+                _ => null,
+            };
+            return Fail(terminal, invocation.JsonOutput, ex.Message, ex.Details, PeerExitCodes.For(ex.Kind), pointer);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            terminal.Error("interrupted");
-            return 130;
+            return Fail(terminal, invocation.JsonOutput, "interrupted", [], 130, null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            terminal.Error(ex.Message);
-            return PeerExitCodes.Other;
+            return Fail(terminal, invocation.JsonOutput, ex.Message, [], PeerExitCodes.Other, null);
         }
 #pragma warning disable CA1031 // The last resort: one ERROR line and exit 1, never a stack trace on an agent's stderr.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            terminal.Error($"unexpected {ex.GetType().Name}: {ex.Message} (this is a peer-typed bug; the command may not have completed)");
-            return (int)PeerErrorKind.Other;
+            return Fail(terminal, invocation.JsonOutput, $"unexpected {ex.GetType().Name}: {ex.Message} (this is a peer-typed bug; the command may not have completed)", [], (int)PeerErrorKind.Other, null);
         }
     }
+
+    /// <summary>
+    /// One ERROR line on stderr (details indented under it) and the exit code; with -o json the same error is also
+    /// the JSON object on stdout, so a caller that parses stdout learns why it got nothing else.
+    /// </summary>
+    internal static int Fail(Terminal terminal, bool jsonOutput, string message, IReadOnlyList<string> details, int exitCode, string? pointer)
+    {
+        terminal.Error(message, exitCode, pointer);
+        foreach (var detail in details) terminal.Detail(detail);
+        if (jsonOutput) terminal.Data(ErrorJson(message, details, exitCode, terminal.Key, pointer));
+        return exitCode;
+    }
+
+    internal static string ErrorJson(string message, IReadOnlyList<string> details, int exitCode, string? key, string? pointer) => Json.Object(w =>
+    {
+        w.WriteString("error", message);
+        w.WriteNumber("exit_code", exitCode);
+        if (key is null) w.WriteNull("key");
+        else w.WriteString("key", key);
+        if (pointer is null) w.WriteNull("pointer");
+        else w.WriteString("pointer", pointer);
+        if (details.Count > 0)
+        {
+            w.WriteStartArray("details");
+            foreach (var detail in details) w.WriteStringValue(detail);
+            w.WriteEndArray();
+        }
+    });
 
     /// <summary>A command on one existing key: KEY, --key/-k or STATE_KEY, and a store opened for the action.</summary>
     private Command DefineForKey(string name, string description, Func<Invocation, string, PeerStateStore, Task<int>> action, params Symbol[] symbols) =>
@@ -89,6 +130,7 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
     {
         var key = (argument is null ? null : invocation.Get(argument)) ?? (option is null ? null : invocation.Get(option)) ?? Environment.GetEnvironmentVariable("STATE_KEY");
         if (string.IsNullOrEmpty(key)) throw new PeerUsageException("no key given: pass it as an argument, with --key/-k, or in STATE_KEY");
+        invocation.Terminal.Key = key;
         if (counterAllowed && CycleCounter.IsCounterKey(key, out _)) return key;
         PeerKey.Parse(key);
         return key;
@@ -104,6 +146,7 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
                 w.WriteNumber("revision", result.Revision);
                 w.WriteBoolean("changed", result.Changed);
                 w.WriteNumber("attempts", result.Attempts);
+                if (invocation.DryRun) w.WriteBoolean("dry_run", true);
                 w.WriteStartArray("changes");
                 foreach (var change in result.Changes)
                 {
@@ -115,6 +158,14 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
                 }
                 w.WriteEndArray();
             }));
+        }
+        else if (invocation.DryRun)
+        {
+            // The change itself is the data of a dry run: one line per JSON Pointer, as `diff` prints them.
+            foreach (var change in result.Changes) invocation.Terminal.Data(change.ToString());
+            invocation.Terminal.Success(result.Changed
+                ? $"Dry run: {result.Key} would change from revision {result.Revision} ({result.Changes.Count} change(s)); nothing written"
+                : $"Dry run: {result.Key} already as requested at revision {result.Revision}; nothing would be written");
         }
         else
         {

@@ -91,14 +91,15 @@ internal sealed partial class CommandFactory
             }
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var result = await store.CreateJsonAsync(resolved, json, RoleOrNull(invocation), invocation.CancellationToken).ConfigureAwait(false);
-            if (invocation.JsonOutput) PrintWrite(invocation, result with { Changes = [] });
+            if (invocation.DryRun) PrintWrite(invocation, result);
+            else if (invocation.JsonOutput) PrintWrite(invocation, result with { Changes = [] });
             else
             {
                 invocation.Terminal.Success($"Created state at key {resolved}: revision {result.Revision}");
                 invocation.Terminal.Ok();
             }
             return 0;
-        }, key, file, keyOption, instruction, spec, requirements, mode);
+        }, key, file, keyOption, instruction, spec, requirements, mode, options.DryRun);
     }
 
     private Command Set()
@@ -117,6 +118,7 @@ internal sealed partial class CommandFactory
                 tokens.RemoveAt(0);
             }
             var resolved = positionalKey ?? ResolveKey(invocation, null, keyOption);
+            invocation.Terminal.Key = resolved;
             if (tokens.Count == 0) throw new PeerUsageException($"{resolved}: set needs PATH VALUE pairs, e.g. peer-typed set {resolved} plan.status completed");
             if (tokens.Count % 2 == 1) throw new PeerUsageException($"{resolved}: set: {tokens[^1]} has no value; give PATH VALUE pairs, e.g. {tokens[^1]} VALUE");
             PeerKey.Parse(resolved);
@@ -144,7 +146,7 @@ internal sealed partial class CommandFactory
             }, invocation.CancellationToken).ConfigureAwait(false);
             PrintWrite(invocation, result);
             return 0;
-        }, pairs, keyOption);
+        }, pairs, keyOption, options.DryRun);
     }
 
     private static PeerUsageException UnknownPath(string key, string path)
@@ -179,7 +181,7 @@ internal sealed partial class CommandFactory
                 }, invocation.CancellationToken).ConfigureAwait(false);
             PrintWrite(invocation, result);
             return 0;
-        }, key, keyOption, filter, arg, argjson, slurpfile, jqTimeout);
+        }, key, keyOption, filter, arg, argjson, slurpfile, jqTimeout, options.DryRun);
     }
 
     private Command Patch()
@@ -201,7 +203,7 @@ internal sealed partial class CommandFactory
                 (current, _) => ValueTask.FromResult(MergePatch.Apply(current, patch)), invocation.CancellationToken).ConfigureAwait(false);
             PrintWrite(invocation, result);
             return 0;
-        }, key, keyOption, merge);
+        }, key, keyOption, merge, options.DryRun);
     }
 
     private Command Validate()

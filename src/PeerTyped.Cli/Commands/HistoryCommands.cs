@@ -159,6 +159,7 @@ internal sealed partial class CommandFactory
             var revisions = tokens.Select(t => ulong.TryParse(t, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var r) && r > 0 ? r
                 : throw new PeerUsageException($"'{t}' is not a revision number (a whole number ≥ 1, as `peer-typed history KEY` lists them)")).ToList();
             var resolved = positionalKey ?? ResolveKey(invocation, null, keyOption);
+            invocation.Terminal.Key = resolved;
             PeerKey.Parse(resolved);
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             var before = await ReadRevisionAsync(store, resolved, revisions[0], invocation.CancellationToken).ConfigureAwait(false);
