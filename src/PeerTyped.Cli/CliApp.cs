@@ -116,6 +116,7 @@ internal static class CliApp
             if (WantsJson(arguments)) output.WriteLine(CommandFactory.ErrorJson(CommandLineGuard.Unwrap(first.Message), [], PeerExitCodes.Usage, null, null));
             return PeerExitCodes.Usage;
         }
+        using var telemetry = TelemetryExport.StartIfConfigured();
         using var signals = new Interruption();
         var code = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null }, signals.Token).ConfigureAwait(false);
         return signals.Signal == PosixSignal.SIGTERM && code == 130 ? 143 : code;

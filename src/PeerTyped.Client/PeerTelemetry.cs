@@ -63,12 +63,14 @@ internal sealed class WriteTelemetry
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly string _operation;
     private readonly string? _role;
+    private readonly string _bucket;
     private readonly Activity? _activity;
 
     public WriteTelemetry(string operation, string key, string? role, string bucket)
     {
         _operation = operation;
         _role = role;
+        _bucket = bucket;
         _activity = PeerTelemetry.Source.StartActivity($"{operation} {bucket}", ActivityKind.Client);
         if (_activity is { IsAllDataRequested: true } activity)
         {
@@ -141,7 +143,7 @@ internal sealed class WriteTelemetry
 
     private TagList Tags()
     {
-        var tags = new TagList { { "peertyped.operation", _operation } };
+        var tags = new TagList { { "peertyped.operation", _operation }, { "peertyped.bucket", _bucket } };
         if (_role is not null) tags.Add("peertyped.role", _role);
         return tags;
     }

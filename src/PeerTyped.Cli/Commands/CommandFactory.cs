@@ -12,6 +12,8 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
     [
         Get(), Create(), Set(), Update(), Patch(), History(), Diff(), Validate(), Paths(), Watch(),
         Bucket(), Cycle(), Server(), Demo(), Doctor(), Restore(), Lint(), Gate(), Schema(),
+        // issue 16
+        List(),
     ];
 
     private Command Define(string name, string description, Func<Invocation, Task<int>> action, params Symbol[] symbols)

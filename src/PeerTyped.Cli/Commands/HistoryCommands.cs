@@ -100,9 +100,16 @@ internal sealed partial class CommandFactory
 
     private Command History()
     {
+        var last = new Option<int?>("--last", "-n") { Description = "Only the N most recent revisions (N ≥ 1)" };
         return DefineForKey("history", "Every revision still in the bucket: time, operation, size, JSON and schema validity, sections changed", async (invocation, resolved, store) =>
         {
             var reports = await HistoryReportsAsync(store, resolved, invocation.CancellationToken).ConfigureAwait(false);
+            if (invocation.Get(last) is { } count)
+            {
+                if (count < 1) throw new PeerUsageException($"{resolved}: -n/--last takes a number of revisions ≥ 1, not {count}");
+                // Sections changed are computed against the previous revision first, so the first one shown keeps its diff.
+                reports = reports.Skip(Math.Max(0, reports.Count - count)).ToList();
+            }
             if (invocation.JsonOutput)
             {
                 PrintHistoryJson(invocation, reports);
@@ -120,7 +127,7 @@ internal sealed partial class CommandFactory
                 r.ChangedSections.Count == 0 ? "-" : string.Join(",", r.ChangedSections),
             }).ToList()));
             return 0;
-        });
+        }, last);
     }
 
     private static void PrintHistoryJson(Invocation invocation, IReadOnlyList<RevisionReport> reports) =>
@@ -201,11 +208,18 @@ internal sealed partial class CommandFactory
 
     private Command Watch()
     {
-        return DefineForKey("watch", "Print the current revision and every later one as JSON lines, until interrupted", async (invocation, resolved, store) =>
+        var target = new Argument<string?>("key-or-filter") { Description = "A key, a prefix (peer.spec.my-feature: every key under it), or a filter with * and > (peer.spec.*.cycle.1, peer.spec.x.>; * alone: every key); or --key, or STATE_KEY", Arity = ArgumentArity.ZeroOrOne };
+        var keyOption = KeyOption();
+        return Define("watch", "Print the current revision of each matching key and every later one as JSON lines, until interrupted", async invocation =>
         {
+            var given = invocation.Get(target) ?? invocation.Get(keyOption) ?? Environment.GetEnvironmentVariable("STATE_KEY");
+            if (string.IsNullOrEmpty(given)) throw new PeerUsageException("no key given: pass a key, a prefix or a filter as an argument, with --key/-k, or in STATE_KEY");
+            var filter = FilterOf(given);
+            if (filter == given && !given.Contains('*') && !given.Contains('>')) invocation.Terminal.Key = given;
+            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             try
             {
-                await foreach (var entry in store.WatchAsync(resolved, invocation.CancellationToken).ConfigureAwait(false))
+                await foreach (var entry in store.WatchFilterAsync(filter, invocation.CancellationToken).ConfigureAwait(false))
                 {
                     invocation.Terminal.Data(Json.Object(w =>
                     {
@@ -216,7 +230,9 @@ internal sealed partial class CommandFactory
                         var valid = entry.Operation == PeerOperation.Put && JsonError(entry.Value) is null;
                         var newer = valid && PeerDocumentVersions.IsNewer(entry.Value.Span);
                         if (newer) w.WriteNumber("schema_version", PeerDocumentVersions.VersionOf(entry.Value.Span)!.Value);
-                        w.WriteBoolean("schema_valid", valid && !newer && PeerDocumentVersions.Validate(entry.Key, entry.Value).IsValid);
+                        // A cycle counter holds a number, not a document: no schema verdict for it.
+                        if (CycleCounter.IsCounterKey(entry.Key, out _)) w.WriteNull("schema_valid");
+                        else w.WriteBoolean("schema_valid", valid && !newer && PeerDocumentVersions.Validate(entry.Key, entry.Value).IsValid);
                         if (valid && Compact(entry.Value) is { } compact) w.WriteRaw("value", compact);
                         else w.WriteNull("value");
                     }));
@@ -227,6 +243,6 @@ internal sealed partial class CommandFactory
                 return 0;
             }
             return 0;
-        });
+        }, target, keyOption);
     }
 }

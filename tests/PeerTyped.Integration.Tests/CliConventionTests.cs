@@ -1,0 +1,238 @@
+using System.Text.Json.Nodes;
+using PeerTyped.Client;
+
+namespace PeerTyped.Integration.Tests;
+
+/// <summary>
+/// Issue 16: log levels (CLI and wrappers), JSON log fields, JSON errors on stdout with -o json, --version -o json,
+/// and --dry-run on every write command. The built peer-typed against a real nats-server.
+/// </summary>
+public class CliConventionTests(NatsServerFixture nats) : IClassFixture<NatsServerFixture>
+{
+    private const string Key = "peer.spec.conventions.cycle.1";
+
+    private static readonly Dictionary<string, string?> Planner = new() { ["PEER_ROLE"] = "planner" };
+
+    private async Task<CliRunner> ReadyAsync()
+    {
+        var cli = new CliRunner(nats.Server);
+        var init = await cli.RunAsync("bucket", "init");
+        Assert.True(init.ExitCode == 0, init.ToString());
+        var created = await cli.RunAsync("create", Key, "--instruction", "create-spec", "--spec", "conventions");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        return cli;
+    }
+
+    /// <summary>How many messages the bucket's stream holds: any write, to any key, changes it.</summary>
+    private async Task<ulong> MessagesAsync(CliRunner cli)
+    {
+        await using var store = await PeerStateStore.ConnectAsync(new PeerConnectionOptions { Servers = [nats.Server.Url] }, new PeerStoreOptions { Bucket = cli.Bucket });
+        return (await store.TryGetBucketInfoAsync())!.Values;
+    }
+
+    private static Dictionary<string, string?> With(Dictionary<string, string?> environment, string name, string value) => new(environment) { [name] = value };
+
+    // ---- log levels -------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task The_full_JSON_is_logged_at_info_by_default_and_a_lower_level_silences_it()
+    {
+        var cli = await ReadyAsync();
+        var byDefault = await cli.RunAsync(["set", Key, "plan.status", "in_progress"], Planner, null);
+        Assert.True(byDefault.ExitCode == 0, byDefault.ToString());
+        Assert.Contains($"INFO: {Key} full JSON: {{", byDefault.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("DEBUG:", byDefault.Stderr, StringComparison.Ordinal);
+
+        foreach (var (arguments, environment) in new (string[], Dictionary<string, string?>)[]
+        {
+            (["--log-level", "warn", "set", Key, "plan.status", "completed"], Planner),
+            (["set", Key, "plan.status", "in_progress"], With(Planner, "PEER_LOG_LEVEL", "warn")),
+            (["-q", "set", Key, "plan.status", "completed"], Planner),
+            (["--log-level", "error", "set", Key, "plan.status", "in_progress"], With(Planner, "PEER_LOG_LEVEL", "debug")),
+        })
+        {
+            var quiet = await cli.RunAsync(arguments, environment, null);
+            Assert.True(quiet.ExitCode == 0, quiet.ToString());
+            Assert.Equal("OK\n", quiet.Stdout);
+            Assert.Equal(string.Empty, quiet.Stderr);
+        }
+
+        // The flag beats the variable; debug adds the reads of the compare-and-set loop.
+        var debug = await cli.RunAsync(["--log-level", "debug", "set", Key, "plan.status", "completed"], With(Planner, "PEER_LOG_LEVEL", "none"), null);
+        Assert.True(debug.ExitCode == 0, debug.ToString());
+        Assert.Contains($"DEBUG: Read {Key} at revision", debug.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"INFO: {Key} full JSON:", debug.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Level_none_prints_nothing_on_stderr_yet_keeps_the_exit_code_and_a_bad_level_is_a_usage_error()
+    {
+        var cli = await ReadyAsync();
+        var before = await MessagesAsync(cli);
+        var none = await cli.RunAsync(["--log-level", "none", "set", Key, "plan.status", "DONE"], Planner, null);
+        Assert.Equal(4, none.ExitCode);
+        Assert.Equal(string.Empty, none.Stderr);
+        Assert.Equal(string.Empty, none.Stdout);
+
+        var bad = await cli.RunAsync(["get", Key], new Dictionary<string, string?> { ["PEER_LOG_LEVEL"] = "loud" }, null);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("PEER_LOG_LEVEL: 'loud' is not a log level (one of trace, debug, info, warn, error, none)", Assert.Single(bad.ErrorLines), StringComparison.Ordinal);
+        Assert.Equal(string.Empty, bad.Stdout);
+        var badFlag = await cli.RunAsync("--log-level", "loud", "get", Key);
+        Assert.Equal(2, badFlag.ExitCode);
+        Assert.Equal(before, await MessagesAsync(cli));
+    }
+
+    [Fact]
+    public async Task The_wrappers_take_q_and_log_level_and_pass_PEER_LOG_LEVEL_through()
+    {
+        var cli = await ReadyAsync();
+        // The seed's default stays: update-state.sh logs the JSON before it writes.
+        var seed = await cli.ScriptAsync("update-state.sh", [Key, ".phases.plan.status = \"in_progress\""], Planner);
+        Assert.True(seed.ExitCode == 0, seed.ToString());
+        Assert.Contains($"INFO: {Key} full JSON:", seed.Stderr, StringComparison.Ordinal);
+
+        var runs = new[]
+        {
+            await cli.ScriptAsync("update-state.sh", ["-q", Key, ".phases.plan.status = \"completed\""], Planner),
+            await cli.ScriptAsync("update-state.sh", [Key, ".phases.plan.status = \"in_progress\"", "--log-level", "warn"], Planner),
+            await cli.ScriptAsync("update-state.sh", ["--state-key", Key, "--filter", ".phases.plan.status = \"completed\"", "--log-level=error"], Planner),
+            await cli.ScriptAsync("update-state.sh", [Key, ".phases.plan.status = \"in_progress\""], With(Planner, "PEER_LOG_LEVEL", "warn")),
+            await cli.ScriptAsync("create-state.sh", ["-q", "peer.spec.conventions.cycle.2", "-"], null, (await cli.RunAsync("get", Key)).Stdout.Replace(Key, "peer.spec.conventions.cycle.2", StringComparison.Ordinal).Replace("\"cycle_number\": 1", "\"cycle_number\": 2", StringComparison.Ordinal)),
+            await cli.ScriptAsync("read-state.sh", ["--log-level", "warn", Key]),
+        };
+        foreach (var run in runs)
+        {
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Equal(string.Empty, run.Stderr);
+        }
+        Assert.Equal("OK\n", runs[0].Stdout);
+        Assert.Equal(Key, JsonNode.Parse(runs[^1].Stdout)!["cycle_id"]!.GetValue<string>());
+
+        // A wrapper asked for a level without one is a usage error: one ERROR line, exit 2, nothing written.
+        var before = await MessagesAsync(cli);
+        var missing = await cli.ScriptAsync("update-state.sh", [Key, ".", "--log-level"]);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--log-level expects a level", Assert.Single(missing.ErrorLines), StringComparison.Ordinal);
+        var readMissing = await cli.ScriptAsync("read-state.sh", ["--log-level"]);
+        Assert.Equal(2, readMissing.ExitCode);
+        Assert.Equal(before, await MessagesAsync(cli));
+    }
+
+    [Fact]
+    public async Task JSON_log_lines_carry_key_revision_role_attempt_and_the_exit_code()
+    {
+        var cli = await ReadyAsync();
+        var written = await cli.RunAsync(["--log-format", "json", "set", Key, "plan.status", "in_progress"], Planner, null);
+        Assert.True(written.ExitCode == 0, written.ToString());
+        var lines = written.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.All(lines, l => Assert.Equal(Key, l["key"]!.GetValue<string>()));
+        Assert.All(lines, l => Assert.Equal("planner", l["role"]!.GetValue<string>()));
+        var writing = Assert.Single(lines, l => l["message"]!.GetValue<string>().StartsWith("Writing ", StringComparison.Ordinal));
+        Assert.Equal(1, writing["attempt"]!.GetValue<int>());
+        var wrote = Assert.Single(lines, l => l["message"]!.GetValue<string>().StartsWith("Wrote ", StringComparison.Ordinal));
+        Assert.Equal(writing["base_revision"]!.GetValue<ulong>() + 1, wrote["revision"]!.GetValue<ulong>());
+        Assert.Equal(1, wrote["attempt"]!.GetValue<int>());
+        Assert.Equal("info", wrote["level"]!.GetValue<string>());
+
+        var failed = await cli.RunAsync(["--log-format", "json", "set", Key, "plan.status", "DONE"], Planner, null);
+        Assert.Equal(4, failed.ExitCode);
+        var error = JsonNode.Parse(failed.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single())!;
+        Assert.Equal("error", error["level"]!.GetValue<string>());
+        Assert.Equal(4, error["exit_code"]!.GetValue<int>());
+        Assert.Equal("/phases/plan/status", error["pointer"]!.GetValue<string>());
+        Assert.Equal(Key, error["key"]!.GetValue<string>());
+    }
+
+    // ---- -o json: errors and --version --------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(new[] { "-o", "json", "set", Key, "plan.status", "DONE" }, 4, Key, "/phases/plan/status", "expected one of pending")]
+    [InlineData(new[] { "-o", "json", "set", Key, "execute.status", "completed" }, 6, Key, "/phases/execute/status", "may not change /phases/execute/status")]
+    [InlineData(new[] { "get", "peer.spec.conventions.cycle.9", "-o", "json" }, 5, "peer.spec.conventions.cycle.9", null, "not found")]
+    [InlineData(new[] { "--output=json", "bogus" }, 2, null, null, "Unrecognized command or argument 'bogus'")]
+    [InlineData(new[] { "-o", "json", "get", "peer.spec.has space.cycle.1" }, 2, "peer.spec.has space.cycle.1", null, "cannot contain white space")]
+    public async Task With_o_json_an_error_is_also_a_JSON_object_on_stdout(string[] arguments, int exitCode, string? key, string? pointer, string message)
+    {
+        var cli = await ReadyAsync();
+        var before = await MessagesAsync(cli);
+        var result = await cli.RunAsync(arguments, Planner, null);
+        Assert.True(result.ExitCode == exitCode, result.ToString());
+        var error = JsonNode.Parse(result.Stdout)!.AsObject();
+        Assert.Contains(message, error["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(exitCode, error["exit_code"]!.GetValue<int>());
+        Assert.Equal(key, error["key"]?.GetValue<string>());
+        Assert.Equal(pointer, error["pointer"]?.GetValue<string>());
+        // The ERROR line still goes to stderr, with the same message.
+        Assert.Contains(message, Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+        Assert.Equal(before, await MessagesAsync(cli));
+    }
+
+    [Theory]
+    [InlineData("-o", "json")]
+    [InlineData("--output", "json")]
+    [InlineData("--output=json", null)]
+    public async Task Version_with_o_json_prints_the_build_and_schema_versions(string first, string? second)
+    {
+        var cli = new CliRunner(null);
+        string[] arguments = second is null ? ["--version", first] : ["--version", first, second];
+        var result = await cli.RunAsync(arguments);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var version = JsonNode.Parse(result.Stdout)!;
+        Assert.False(string.IsNullOrEmpty(version["version"]!.GetValue<string>()));
+        Assert.Equal(1, version["schema_version"]!.GetValue<int>());
+        Assert.Contains(1, version["readable_schema_versions"]!.AsArray().Select(v => v!.GetValue<int>()));
+        Assert.Equal(string.Empty, result.Stderr);
+        var text = await cli.RunAsync("--version");
+        Assert.Contains("writes schema version 1", text.Stdout, StringComparison.Ordinal);
+    }
+
+    // ---- --dry-run ----------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Dry_run_prints_the_change_exits_as_the_write_would_and_writes_nothing()
+    {
+        var cli = await ReadyAsync();
+        var before = await MessagesAsync(cli);
+        var set = await cli.RunAsync(["set", Key, "plan.status", "in_progress", "--dry-run"], Planner, null);
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.Equal("/phases/plan/status: \"pending\" -> \"in_progress\"\n", set.Stdout);
+        Assert.Contains("Dry run:", set.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"INFO: {Key} full JSON:", set.Stderr, StringComparison.Ordinal);
+
+        var patch = await cli.RunAsync(["-o", "json", "patch", Key, "--merge", "{\"phases\":{\"plan\":{\"output\":{\"success_criteria\":\"done\"}}}}", "--dry-run"], Planner, null);
+        Assert.True(patch.ExitCode == 0, patch.ToString());
+        var json = JsonNode.Parse(patch.Stdout)!;
+        Assert.True(json["dry_run"]!.GetValue<bool>());
+        Assert.True(json["changed"]!.GetValue<bool>());
+        Assert.Equal("/phases/plan/output", json["changes"]![0]!["pointer"]!.GetValue<string>());
+
+        var update = await cli.RunAsync(["update", Key, "--jq", ".metadata.status = \"PLANNING\"", "--dry-run"], Planner, null);
+        Assert.True(update.ExitCode == 0, update.ToString());
+        Assert.Equal("/metadata/status: \"INITIALIZED\" -> \"PLANNING\"\n", update.Stdout);
+
+        // The exit code the write would get: invalid 4, ownership 6, already exists 5, not found 5.
+        Assert.Equal(4, (await cli.RunAsync(["set", Key, "plan.status", "DONE", "--dry-run"], Planner, null)).ExitCode);
+        Assert.Equal(6, (await cli.RunAsync(["set", Key, "execute.status", "completed", "--dry-run"], Planner, null)).ExitCode);
+        Assert.Equal(5, (await cli.RunAsync("create", Key, "--instruction", "create-spec", "--dry-run")).ExitCode);
+        Assert.Equal(5, (await cli.RunAsync(["set", "peer.spec.conventions.cycle.7", "plan.status", "completed", "--dry-run"], Planner, null)).ExitCode);
+
+        const string New = "peer.spec.conventions.cycle.3";
+        var create = await cli.RunAsync("create", New, "--instruction", "create-spec", "--dry-run");
+        Assert.True(create.ExitCode == 0, create.ToString());
+        Assert.StartsWith("(document): (absent) -> {", create.Stdout, StringComparison.Ordinal);
+        Assert.Equal(5, (await cli.RunAsync("get", New)).ExitCode);
+
+        var restore = await cli.RunAsync("--as", "operator", "restore", Key, "--revision", "1", "--dry-run");
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.Contains("(revision 1)", restore.Stdout, StringComparison.Ordinal);
+
+        var next = await cli.RunAsync("cycle", "next", "peer.spec.conventions", "--dry-run");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Equal("2\n", next.Stdout);
+        Assert.Equal("2\n", (await cli.RunAsync("cycle", "next", "peer.spec.conventions", "--dry-run")).Stdout);
+
+        Assert.Equal(before, await MessagesAsync(cli));
+        Assert.Equal("\"pending\"\n", (await cli.RunAsync("get", Key, "-p", "plan.status")).Stdout);
+    }
+}
