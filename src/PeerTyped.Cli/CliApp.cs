@@ -67,9 +67,17 @@ internal static class CliApp
     {
         var options = new GlobalOptions();
         var root = new RootCommand("peer-typed: read and change PEER cycle state in NATS JetStream KV. Every write is validated against the schema, checked for phase ownership and done by compare-and-set.\n\n" + ExitCodes);
-        foreach (var option in options.All) root.Options.Add(option);
+        foreach (var option in options.Common) root.Options.Add(option);
         var commands = new CommandFactory(options, output, error);
         foreach (var command in commands.All()) root.Subcommands.Add(command);
+        // Connection options: before the command (peer-typed --server URL get KEY) and on each command that connects,
+        // not on offline ones (validate, paths, lint, schema diff, completion), whose help would otherwise list them all.
+        foreach (var option in options.Connection)
+        {
+            option.Recursive = false;
+            root.Options.Add(option);
+        }
+        CommandFactory.AddConnectionOptions(root, options.Connection);
 
         string[] arguments;
         try

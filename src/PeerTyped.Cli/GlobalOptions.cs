@@ -37,7 +37,13 @@ internal sealed class GlobalOptions
     /// <summary>--dry-run, when the command being run has it.</summary>
     public bool IsDryRun(ParseResult parse) => parse.CommandResult.Command.Options.Contains(DryRun) && parse.GetValue(DryRun);
 
-    public IEnumerable<Option> All => [Server, Creds, User, Password, Token, NKey, TlsCert, TlsKey, TlsCa, Context, Timeout, Bucket, Role, Gate, RetryTimeout, LogFormat, LogLevel, Quiet, Output];
+    /// <summary>What a command that talks to NATS takes: where, as whom, which bucket, how writes go. Offline commands do not list them.</summary>
+    public IEnumerable<Option> Connection => [Server, Creds, User, Password, Token, NKey, TlsCert, TlsKey, TlsCa, Context, Timeout, Bucket, Role, Gate, RetryTimeout];
+
+    /// <summary>What every command takes, anywhere on the line.</summary>
+    public IEnumerable<Option> Common => [LogFormat, LogLevel, Quiet, Output];
+
+    public IEnumerable<Option> All => [.. Connection, .. Common];
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Option, string> Variables = [];
 

@@ -235,4 +235,142 @@ public class CliConventionTests(NatsServerFixture nats) : IClassFixture<NatsServ
         Assert.Equal(before, await MessagesAsync(cli));
         Assert.Equal("\"pending\"\n", (await cli.RunAsync("get", Key, "-p", "plan.status")).Stdout);
     }
+
+    // ---- ls, history -n, watch on a filter --------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Ls_lists_key_revision_status_phase_updated_and_validity_as_a_table_or_JSON()
+    {
+        var cli = await ReadyAsync();
+        Assert.Equal(0, (await cli.RunAsync("create", "peer.spec.conventions.cycle.10", "--instruction", "create-spec", "--spec", "conventions")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("create", "peer.spec.other.cycle.1", "--instruction", "create-spec", "--spec", "other")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync(["set", Key, "metadata.status", "PLANNING", "metadata.current_phase", "plan"], Planner, null)).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("cycle", "next", "peer.spec.conventions")).ExitCode);
+        await RawPublish.PutAsync(nats.Server, cli.Bucket, "peer.spec.conventions.cycle.2", "{\"version\": 1,"u8.ToArray());
+
+        var table = await cli.RunAsync("ls", "peer.spec.conventions");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        var rows = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["KEY", "REVISION", "STATUS", "PHASE", "UPDATED", "VALID"], rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        // Natural order (2 before 10), the counter left out, the other spec not matched.
+        Assert.Equal([Key, "peer.spec.conventions.cycle.2", "peer.spec.conventions.cycle.10"], rows.Skip(1).Select(r => r.Split(' ')[0]));
+        Assert.Matches(@"^peer\.spec\.conventions\.cycle\.1 +\d+ +PLANNING +plan +\d{4}-\d\d-\d\dT[^ ]+ +valid$", rows[1]);
+        Assert.Matches(@"^peer\.spec\.conventions\.cycle\.2 +\d+ +- +- +- +INVALID$", rows[2]);
+
+        var json = JsonNode.Parse((await cli.RunAsync("ls", "-o", "json")).Stdout)!.AsArray();
+        Assert.Equal(4, json.Count);
+        var first = json.Single(c => c!["key"]!.GetValue<string>() == Key)!;
+        Assert.Equal("PLANNING", first["status"]!.GetValue<string>());
+        Assert.Equal("plan", first["current_phase"]!.GetValue<string>());
+        Assert.True(first["valid"]!.GetValue<bool>());
+        Assert.False(json.Single(c => c!["key"]!.GetValue<string>() == "peer.spec.conventions.cycle.2")!["valid"]!.GetValue<bool>());
+        Assert.Equal(["peer.spec.conventions.cycle.1", "peer.spec.other.cycle.1"], JsonNode.Parse((await cli.RunAsync("ls", "peer.spec.*.cycle.1", "-o", "json")).Stdout)!.AsArray().Select(c => c!["key"]!.GetValue<string>()));
+        Assert.Equal("[]", JsonNode.Parse((await cli.RunAsync("ls", "peer.spec.nothing", "-o", "json")).Stdout)!.ToJsonString());
+        Assert.Equal(2, (await cli.RunAsync("ls", "peer.spec.>.x")).ExitCode);
+    }
+
+    [Fact]
+    public async Task History_n_shows_only_the_latest_revisions()
+    {
+        var cli = await ReadyAsync();
+        foreach (var status in new[] { "in_progress", "completed", "failed" }) Assert.Equal(0, (await cli.RunAsync(["set", Key, "plan.status", status], Planner, null)).ExitCode);
+        var all = JsonNode.Parse((await cli.RunAsync("history", Key, "-o", "json")).Stdout)!.AsArray();
+        Assert.Equal(4, all.Count);
+        var last = JsonNode.Parse((await cli.RunAsync("history", Key, "-n", "2", "-o", "json")).Stdout)!.AsArray();
+        Assert.Equal(all.Skip(2).Select(r => r!["revision"]!.GetValue<ulong>()), last.Select(r => r!["revision"]!.GetValue<ulong>()));
+        Assert.Equal(["phases.plan"], last[0]!["changed"]!.AsArray().Select(c => c!.GetValue<string>()));
+        var table = await cli.RunAsync("history", Key, "--last", "1");
+        Assert.Equal(2, table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(2, (await cli.RunAsync("history", Key, "-n", "0")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Watch_on_a_prefix_or_a_wildcard_filter_follows_every_matching_key()
+    {
+        var cli = await ReadyAsync();
+        Assert.Equal(0, (await cli.RunAsync("create", "peer.spec.conventions.cycle.2", "--instruction", "create-spec", "--spec", "conventions")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("create", "peer.spec.other.cycle.1", "--instruction", "create-spec", "--spec", "other")).ExitCode);
+        foreach (var target in new[] { "peer.spec.conventions", "peer.spec.conventions.>", "peer.spec.*.cycle.2" })
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(CliRunner.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var argument in new[] { "--server", nats.Server.Url, "--bucket", cli.Bucket, "watch", target }) start.ArgumentList.Add(argument);
+            using var watcher = System.Diagnostics.Process.Start(start)!;
+            try
+            {
+                async Task<JsonNode> NextAsync() => JsonNode.Parse((await watcher.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)))!)!;
+                var expected = target == "peer.spec.*.cycle.2" ? new[] { "peer.spec.conventions.cycle.2" } : [Key, "peer.spec.conventions.cycle.2"];
+                var current = new List<string>();
+                foreach (var _ in expected) current.Add((await NextAsync())["key"]!.GetValue<string>());
+                Assert.Equal(expected.Order(), current.Order());
+                // A write to a key outside the filter is not printed; the next line is the matching key's change.
+                Assert.Equal(0, (await cli.RunAsync(["set", "peer.spec.other.cycle.1", "plan.status", "in_progress"], Planner, null)).ExitCode);
+                Assert.Equal(0, (await cli.RunAsync(["set", "peer.spec.conventions.cycle.2", "plan.status", "in_progress"], Planner, null)).ExitCode);
+                var change = await NextAsync();
+                Assert.Equal("peer.spec.conventions.cycle.2", change["key"]!.GetValue<string>());
+                Assert.Equal("in_progress", change["value"]!["phases"]!["plan"]!["status"]!.GetValue<string>());
+                Assert.Equal(0, (await cli.RunAsync(["set", "peer.spec.conventions.cycle.2", "plan.status", "pending"], Planner, null)).ExitCode);
+                Assert.Equal(0, (await cli.RunAsync(["set", "peer.spec.other.cycle.1", "plan.status", "pending"], Planner, null)).ExitCode);
+                Assert.Equal("pending", (await NextAsync())["value"]!["phases"]!["plan"]!["status"]!.GetValue<string>());
+            }
+            finally
+            {
+                watcher.Kill();
+                await watcher.WaitForExitAsync();
+            }
+        }
+    }
+
+    // ---- short paths to extension fields, connection options only where they apply -------------------------------------
+
+    [Fact]
+    public async Task Short_paths_reach_extension_fields_of_open_objects_and_closed_objects_keep_unknown_path()
+    {
+        var cli = await ReadyAsync();
+        var set = await cli.RunAsync(["set", Key, "plan.output.custom_thing", "{\"depth\":2}", "plan.output.note", "plain text", "plan.status", "in_progress"], Planner, null);
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.Equal("{\n  \"depth\": 2\n}\n", (await cli.RunAsync("get", Key, "-p", "plan.output.custom_thing")).Stdout);
+        Assert.Equal("plain text\n", (await cli.RunAsync("get", Key, "-p", "plan.output.note", "--raw-output")).Stdout);
+        Assert.Equal("\"in_progress\"\n", (await cli.RunAsync("get", Key, "-p", "plan.status")).Stdout);
+        // Written next to what is already there: a second extension write keeps the first.
+        Assert.Equal(0, (await cli.RunAsync(["set", Key, "plan.output.custom_thing", "3"], Planner, null)).ExitCode);
+        var output = JsonNode.Parse((await cli.RunAsync("get", Key, "-p", "plan.output")).Stdout)!;
+        Assert.Equal(3, output["custom_thing"]!.GetValue<int>());
+        Assert.Equal("plain text", output["note"]!.GetValue<string>());
+
+        var before = await MessagesAsync(cli);
+        var typo = await cli.RunAsync(["set", Key, "plan.staus", "completed"], Planner, null);
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("unknown path 'plan.staus'", Assert.Single(typo.ErrorLines), StringComparison.Ordinal);
+        Assert.Equal(2, (await cli.RunAsync(["set", Key, "metadata.custom", "x"], Planner, null)).ExitCode);
+        // Ownership still applies: the planner cannot add a member to the executor's output.
+        Assert.Equal(6, (await cli.RunAsync(["set", Key, "execute.output.custom_thing", "x"], Planner, null)).ExitCode);
+        Assert.Equal(before, await MessagesAsync(cli));
+    }
+
+    [Fact]
+    public async Task Offline_commands_do_not_list_the_connection_options_and_connecting_ones_take_them_before_or_after()
+    {
+        var cli = await ReadyAsync();
+        foreach (var command in new[] { new[] { "validate" }, ["paths"], ["lint"], ["schema", "diff"] })
+        {
+            var help = await cli.RunAsync([.. command, "--help"]);
+            Assert.True(help.ExitCode == 0, help.ToString());
+            foreach (var option in new[] { "--server", "--creds", "--tlscert", "--context", "--bucket", "--gate", "--retry-timeout" }) Assert.DoesNotContain(option, help.Stdout, StringComparison.Ordinal);
+            Assert.Contains("--log-level", help.Stdout, StringComparison.Ordinal);
+        }
+        foreach (var command in new[] { new[] { "get" }, ["ls"], ["bucket", "info"], ["cycle", "next"], ["watch"] })
+        {
+            var help = await cli.RunAsync([.. command, "--help"]);
+            Assert.Contains("--server", help.Stdout, StringComparison.Ordinal);
+            Assert.Contains("--creds", help.Stdout, StringComparison.Ordinal);
+        }
+        var environment = new Dictionary<string, string?> { ["NATS_URL"] = null, ["PEER_BUCKET"] = null };
+        var before = await cli.RunAsync(["--server", nats.Server.Url, "--bucket", cli.Bucket, "get", Key, "-p", "plan.status"], environment, null);
+        var after = await cli.RunAsync(["get", Key, "-p", "plan.status", "--server", nats.Server.Url, "--bucket", cli.Bucket], environment, null);
+        Assert.Equal("\"pending\"\n", before.Stdout);
+        Assert.Equal("\"pending\"\n", after.Stdout);
+        var offline = await cli.RunAsync("validate", "--server", nats.Server.Url);
+        Assert.Equal(2, offline.ExitCode);
+        Assert.Contains("unknown option '--server' for 'peer-typed validate'", Assert.Single(offline.ErrorLines), StringComparison.Ordinal);
+    }
 }

@@ -16,6 +16,23 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
         List(),
     ];
 
+    /// <summary>Commands that never connect to NATS, by their path below the root.</summary>
+    private static readonly HashSet<string> Offline = new(StringComparer.Ordinal) { "validate", "paths", "lint", "schema diff", "completion" };
+
+    /// <summary>Gives every command that connects (every leaf not in <see cref="Offline"/>) the connection options.</summary>
+    public static void AddConnectionOptions(Command command, IEnumerable<Option> connection, string path = "")
+    {
+        foreach (var subcommand in command.Subcommands)
+        {
+            var subpath = path.Length == 0 ? subcommand.Name : path + " " + subcommand.Name;
+            if (subcommand.Subcommands.Count > 0) AddConnectionOptions(subcommand, connection, subpath);
+            else if (!Offline.Contains(subpath) && !subcommand.Hidden)
+            {
+                foreach (var option in connection) subcommand.Options.Add(option);
+            }
+        }
+    }
+
     private Command Define(string name, string description, Func<Invocation, Task<int>> action, params Symbol[] symbols)
     {
         var command = new Command(name, description);

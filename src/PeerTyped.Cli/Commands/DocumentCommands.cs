@@ -48,7 +48,7 @@ internal sealed partial class CommandFactory
                 invocation.Terminal.Data(Json.Pretty(document.Json.Span));
                 return 0;
             }
-            var pointer = selected.StartsWith('/') ? selected : PeerCycleFields.Find(selected)?.Pointer ?? throw UnknownPath(resolved, selected);
+            var pointer = selected.StartsWith('/') ? selected : PeerCycleFields.Find(selected)?.Pointer ?? ExtensionPaths.Pointer(selected) ?? throw UnknownPath(resolved, selected);
             using var json = JsonDocument.Parse(document.Json);
             var value = Navigate(json.RootElement, pointer) ?? throw new PeerNotFoundException($"{resolved}: {pointer} is not set");
             invocation.Terminal.Data(invocation.Get(rawOutput) && value.ValueKind == JsonValueKind.String ? value.GetString()! : Json.Pretty(Encoding.UTF8.GetBytes(value.GetRawText())));
@@ -123,12 +123,14 @@ internal sealed partial class CommandFactory
             if (tokens.Count % 2 == 1) throw new PeerUsageException($"{resolved}: set: {tokens[^1]} has no value; give PATH VALUE pairs, e.g. {tokens[^1]} VALUE");
             PeerKey.Parse(resolved);
             var assignments = new List<(FieldInfo<PeerCycle> Field, string Value)>();
+            var extensions = new List<(string Pointer, System.Text.Json.Nodes.JsonNode? Value)>();
             for (var i = 0; i < tokens.Count; i += 2)
             {
-                assignments.Add((PeerCycleFields.Find(tokens[i]) ?? throw UnknownPath(resolved, tokens[i]), tokens[i + 1]));
+                if (PeerCycleFields.Find(tokens[i]) is { } field) assignments.Add((field, tokens[i + 1]));
+                else extensions.Add((ExtensionPaths.Pointer(tokens[i]) ?? throw UnknownPath(resolved, tokens[i]), ExtensionPaths.Value(tokens[i + 1])));
             }
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
-            var result = await store.UpdateAsync(resolved, RoleOrNull(invocation), document =>
+            PeerCycle Apply(PeerCycle document)
             {
                 foreach (var (field, value) in assignments)
                 {
@@ -143,7 +145,13 @@ internal sealed partial class CommandFactory
                     }
                 }
                 return document;
-            }, invocation.CancellationToken).ConfigureAwait(false);
+            }
+            // Members the schema does not declare (plan.output.custom_thing) have no typed setter: the typed fields are
+            // set first, then the extension members on the JSON, and the result passes the same checks as every write.
+            var result = extensions.Count == 0
+                ? await store.UpdateAsync(resolved, RoleOrNull(invocation), Apply, invocation.CancellationToken).ConfigureAwait(false)
+                : await store.UpdateJsonAsync(resolved, RoleOrNull(invocation), (current, _) =>
+                    ValueTask.FromResult(ExtensionPaths.Set(Apply(PeerCycle.Parse(current.Span)).ToUtf8Bytes(), extensions)), invocation.CancellationToken).ConfigureAwait(false);
             PrintWrite(invocation, result);
             return 0;
         }, pairs, keyOption, options.DryRun);
