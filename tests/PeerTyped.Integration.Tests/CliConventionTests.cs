@@ -373,4 +373,83 @@ public class CliConventionTests(NatsServerFixture nats) : IClassFixture<NatsServ
         Assert.Equal(2, offline.ExitCode);
         Assert.Contains("unknown option '--server' for 'peer-typed validate'", Assert.Single(offline.ErrorLines), StringComparison.Ordinal);
     }
+
+    // ---- edit ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>An EDITOR script: a POSIX shell body run with the file as $1 and a scratch directory as $DIR.</summary>
+    private static Dictionary<string, string?> Editor(string body, out string scratch)
+    {
+        scratch = Directory.CreateTempSubdirectory("peer-typed-editor-").FullName;
+        var script = Path.Combine(scratch, "editor.sh");
+        File.WriteAllText(script, "#!/bin/sh\nDIR='" + scratch + "'\n" + body + "\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new Dictionary<string, string?> { ["PEER_ROLE"] = "planner", ["EDITOR"] = script, ["VISUAL"] = null };
+    }
+
+    [Fact]
+    public async Task Edit_writes_the_saved_document_by_compare_and_set()
+    {
+        var cli = await ReadyAsync();
+        var result = await cli.RunAsync(["edit", Key], Editor("sed -i '0,/\"pending\"/s//\"in_progress\"/' \"$1\"", out _), null);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("OK\n", result.Stdout);
+        Assert.Equal("\"in_progress\"\n", (await cli.RunAsync("get", Key, "-p", "plan.status")).Stdout);
+
+        // Saved unchanged: nothing written.
+        var before = await MessagesAsync(cli);
+        var unchanged = await cli.RunAsync(["edit", Key], Editor("true", out _), null);
+        Assert.True(unchanged.ExitCode == 0, unchanged.ToString());
+        Assert.Contains("no changes", unchanged.Stderr, StringComparison.Ordinal);
+        // A dry run prints the change and writes nothing either.
+        var dry = await cli.RunAsync(["edit", Key, "--dry-run"], Editor("sed -i 's/\"in_progress\"/\"completed\"/' \"$1\"", out _), null);
+        Assert.True(dry.ExitCode == 0, dry.ToString());
+        Assert.Equal("/phases/plan/status: \"in_progress\" -> \"completed\"\n", dry.Stdout);
+        // An editor that fails writes nothing.
+        Assert.Equal(1, (await cli.RunAsync(["edit", Key], Editor("exit 3", out _), null)).ExitCode);
+        Assert.Equal(before, await MessagesAsync(cli));
+    }
+
+    [Fact]
+    public async Task Edit_reopens_the_editor_with_the_error_until_it_is_fixed_or_saved_unchanged()
+    {
+        var cli = await ReadyAsync();
+        // First session: an invalid status; second: the error is shown at the top, and the fix is saved.
+        const string FixOnSecond = """
+            n=$(cat "$DIR/count" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$DIR/count"; cp "$1" "$DIR/seen.$n"
+            if [ $n = 1 ]; then sed -i '0,/"pending"/s//"DONE"/' "$1"; else sed -i 's/"DONE"/"completed"/' "$1"; fi
+            """;
+        var fixedRun = await cli.RunAsync(["edit", Key], Editor(FixOnSecond, out var scratch), null);
+        Assert.True(fixedRun.ExitCode == 0, fixedRun.ToString());
+        var reopened = await File.ReadAllTextAsync(Path.Combine(scratch, "seen.2"));
+        Assert.StartsWith($"# ERROR: {Key}: the changed document is invalid: /phases/plan/status: \"DONE\" is not one of", reopened, StringComparison.Ordinal);
+        Assert.Contains("WARN:", fixedRun.Stderr, StringComparison.Ordinal);
+        Assert.Empty(fixedRun.ErrorLines);
+        Assert.Equal("\"completed\"\n", (await cli.RunAsync("get", Key, "-p", "plan.status")).Stdout);
+
+        // Saving the errored file unchanged gives up with the error's exit code; an ownership error is 6.
+        var before = await MessagesAsync(cli);
+        const string BreakOnce = """
+            n=$(cat "$DIR/count" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$DIR/count"
+            if [ $n = 1 ]; then sed -i '0,/"pending"/s//"completed"/' "$1"; fi
+            """;
+        var givenUp = await cli.RunAsync(["edit", Key], Editor(BreakOnce, out var second), null);
+        Assert.Equal(6, givenUp.ExitCode);
+        Assert.Contains("may not change /phases/execute/status", Assert.Single(givenUp.ErrorLines), StringComparison.Ordinal);
+        Assert.Equal("2", (await File.ReadAllTextAsync(Path.Combine(second, "count"))).Trim());
+        Assert.Equal(before, await MessagesAsync(cli));
+    }
+
+    [Fact]
+    public async Task Edit_never_overwrites_a_change_made_while_the_editor_was_open()
+    {
+        var cli = await ReadyAsync();
+        // The "editor" lets another writer change the document before it saves its own change.
+        var body = $"NATS_URL='{nats.Server.Url}' PEER_BUCKET='{cli.Bucket}' '{CliRunner.Binary}' -q set {Key} metadata.status PLANNING >/dev/null\n"
+            + "sed -i '0,/\"pending\"/s//\"in_progress\"/' \"$1\"";
+        var result = await cli.RunAsync(["edit", Key], Editor(body, out _), null);
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("changed by another writer since revision", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+        Assert.Equal("\"PLANNING\"\n", (await cli.RunAsync("get", Key, "-p", "metadata.status")).Stdout);
+        Assert.Equal("\"pending\"\n", (await cli.RunAsync("get", Key, "-p", "plan.status")).Stdout);
+    }
 }

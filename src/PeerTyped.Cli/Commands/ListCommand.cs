@@ -24,7 +24,7 @@ internal sealed partial class CommandFactory
         return PeerStateStore.CheckFilter(prefix.TrimEnd('.') + ".>");
     }
 
-    private Command List()
+    private Command ListCycles()
     {
         var prefix = new Argument<string?>("prefix") { Description = "Which keys: a prefix (peer.spec.my-feature), a key, or a filter with * and > (peer.spec.*.cycle.1); default every key", Arity = ArgumentArity.ZeroOrOne };
         return Define("ls", "List the cycle documents: key, revision, status, current phase, updated, valid (cycle counters left out)", async invocation =>
