@@ -78,6 +78,7 @@ internal static class CliApp
             root.Options.Add(option);
         }
         CommandFactory.AddConnectionOptions(root, options.Connection);
+        commands.AddKeyCompletions(root);
 
         string[] arguments;
         try

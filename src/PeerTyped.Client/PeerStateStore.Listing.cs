@@ -52,4 +52,13 @@ public sealed partial class PeerStateStore
             yield return ToRaw(entry);
         }
     }
+
+    /// <summary>The keys matching <paramref name="filter"/> that hold a value (deleted ones left out), without their values.</summary>
+    public async IAsyncEnumerable<string> KeysAsync(string filter = ">", [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        CheckFilter(filter);
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        await using var keys = store.GetKeysAsync([filter], cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (await Nats(() => keys.MoveNextAsync(), cancellationToken).ConfigureAwait(false)) yield return keys.Current;
+    }
 }

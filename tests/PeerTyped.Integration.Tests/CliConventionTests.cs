@@ -452,4 +452,60 @@ public class CliConventionTests(NatsServerFixture nats) : IClassFixture<NatsServ
         Assert.Equal("\"PLANNING\"\n", (await cli.RunAsync("get", Key, "-p", "metadata.status")).Stdout);
         Assert.Equal("\"pending\"\n", (await cli.RunAsync("get", Key, "-p", "plan.status")).Stdout);
     }
+
+    // ---- completion ---------------------------------------------------------------------------------------------------
+
+    /// <summary>Runs the bash completion function for <paramref name="line"/> (cursor at its end) with peer-typed on PATH.</summary>
+    private async Task<string[]> BashCompleteAsync(CliRunner cli, string line)
+    {
+        var bin = Directory.CreateTempSubdirectory("peer-typed-path-").FullName;
+        File.CreateSymbolicLink(Path.Combine(bin, "peer-typed"), CliRunner.Binary);
+        var script = (await cli.RunAsync("completion", "bash")).Stdout;
+        var words = line.Split(' ');
+        var program = $$"""
+            {{script}}
+            COMP_LINE='{{line}}'; COMP_POINT=${#COMP_LINE}; COMP_WORDS=({{string.Join(' ', words.Select(w => "'" + w + "'"))}}); COMP_CWORD={{words.Length - 1}}
+            _peer_typed
+            printf '%s\n' "${COMPREPLY[@]}"
+            """;
+        var environment = new Dictionary<string, string?> { ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH"), ["NATS_URL"] = nats.Server.Url, ["PEER_BUCKET"] = cli.Bucket };
+        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(program);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync();
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    [Fact]
+    public async Task Bash_completion_completes_commands_options_live_keys_paths_and_enum_values()
+    {
+        var cli = await ReadyAsync();
+        Assert.Contains("edit", await BashCompleteAsync(cli, "peer-typed ed"));
+        Assert.Equal(["--dry-run"], await BashCompleteAsync(cli, $"peer-typed set {Key} plan.status completed --dry"));
+        Assert.Equal(["debug"], await BashCompleteAsync(cli, "peer-typed --log-level de"));
+        Assert.Equal([Key], await BashCompleteAsync(cli, "peer-typed get peer.spec.conv"));
+        Assert.Equal(["plan.started_at", "plan.status"], await BashCompleteAsync(cli, $"peer-typed set {Key} plan.st"));
+        Assert.Equal(["completed"], await BashCompleteAsync(cli, $"peer-typed set {Key} plan.status comp"));
+        Assert.Equal(["EXECUTING", "EXPRESSING"], await BashCompleteAsync(cli, $"peer-typed set {Key} metadata.status EX"));
+        Assert.Equal(["metadata.current_phase"], await BashCompleteAsync(cli, $"peer-typed get {Key} -p metadata.cu"));
+    }
+
+    [Theory]
+    [InlineData("bash", "complete -o default -F _peer_typed peer-typed")]
+    [InlineData("zsh", "compdef _peer_typed peer-typed")]
+    [InlineData("fish", "complete -c peer-typed -f -a '(__peer_typed_complete)'")]
+    public async Task Completion_prints_a_script_per_shell_that_asks_peer_typed_itself(string shell, string registration)
+    {
+        var cli = new CliRunner(null);
+        var result = await cli.RunAsync("completion", shell);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains(registration, result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("[suggest:", result.Stdout, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Stderr);
+        Assert.Equal(2, (await cli.RunAsync("completion", "tcsh")).ExitCode);
+    }
 }

@@ -13,7 +13,7 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
         Get(), Create(), Set(), Update(), Patch(), History(), Diff(), Validate(), Paths(), Watch(),
         Bucket(), Cycle(), Server(), Demo(), Doctor(), Restore(), Lint(), Gate(), Schema(),
         // issue 16
-        ListCycles(), Edit(),
+        ListCycles(), Edit(), Completion(),
     ];
 
     /// <summary>Commands that never connect to NATS, by their path below the root.</summary>
