@@ -508,4 +508,24 @@ public class CliConventionTests(NatsServerFixture nats) : IClassFixture<NatsServ
         Assert.Equal(string.Empty, result.Stderr);
         Assert.Equal(2, (await cli.RunAsync("completion", "tcsh")).ExitCode);
     }
+
+    [Fact]
+    public async Task Paths_lists_ranges_patterns_and_required_ness()
+    {
+        var cli = new CliRunner(null);
+        var json = JsonNode.Parse((await cli.RunAsync("paths", "-o", "json")).Stdout)!.AsArray();
+        JsonNode Path(string path) => json.Single(p => p!["path"]!.GetValue<string>() == path)!;
+        Assert.Equal(0, Path("review.output.quality_score")["minimum"]!.GetValue<int>());
+        Assert.Equal(100, Path("review.output.quality_score")["maximum"]!.GetValue<int>());
+        Assert.Equal(3, Path("cycle_summary.highlights")["max_items"]!.GetValue<int>());
+        Assert.StartsWith("^peer\\.", Path("cycle_id")["pattern"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(Path("plan.status")["pattern"]);
+        Assert.True(Path("plan.status")["required"]!.GetValue<bool>());
+        Assert.False(Path("plan.started_at")["required"]!.GetValue<bool>());
+        Assert.Equal(1, Path("metadata.cycle_number")["minimum"]!.GetValue<int>());
+        var table = (await cli.RunAsync("paths")).Stdout.Split('\n');
+        Assert.Equal(["PATH", "TYPE", "/", "ALLOWED", "RANGE", "/", "PATTERN", "REQUIRED", "OWNER"], table[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"^review\.output\.quality_score +number +0\.\.100 +no +review$", table.Single(l => l.StartsWith("review.output.quality_score ", StringComparison.Ordinal)));
+        Assert.Matches(@"^plan\.status +pending\|in_progress\|completed\|failed +- +yes +planner$", table.Single(l => l.StartsWith("plan.status ", StringComparison.Ordinal)));
+    }
 }

@@ -253,28 +253,49 @@ internal sealed partial class CommandFactory
         }, file);
     }
 
-    private Command Paths() => Define("paths", "Every settable path with its type, allowed values and owner", invocation =>
+    private Command Paths() => Define("paths", "Every settable path with its type, allowed values, bounds and pattern, whether it is required, and its owner", invocation =>
     {
         if (invocation.JsonOutput)
         {
             invocation.Terminal.Data(Json.Array(PeerCycleFields.All, (w, field) =>
             {
+                var detail = PathDetails.Of(field.Pointer);
                 w.WriteString("path", field.Path);
                 w.WriteString("pointer", field.Pointer);
                 w.WriteString("type", field.Type);
                 w.WriteStartArray("allowed");
                 foreach (var value in field.AllowedValues) w.WriteStringValue(value);
                 w.WriteEndArray();
+                w.WriteBoolean("required", detail?.Required ?? false);
+                WriteNumber(w, "minimum", detail?.Minimum);
+                WriteNumber(w, "maximum", detail?.Maximum);
+                WriteNumber(w, "min_length", detail?.MinLength);
+                WriteNumber(w, "max_length", detail?.MaxLength);
+                WriteNumber(w, "min_items", detail?.MinItems);
+                WriteNumber(w, "max_items", detail?.MaxItems);
+                WriteNullable(w, "pattern", detail?.Pattern);
                 w.WriteStartArray("owners");
                 foreach (var owner in field.Owners) w.WriteStringValue(owner);
                 w.WriteEndArray();
             }));
             return Task.FromResult(0);
         }
-        var rows = PeerCycleFields.All.Select(f => new[] { f.Path, f.AllowedValues.Count > 0 ? string.Join("|", f.AllowedValues) : f.Type, OwnersText(f.Owners) }).ToList();
-        invocation.Terminal.Data(Table.Render(["PATH", "TYPE / ALLOWED", "OWNER"], rows));
+        var rows = PeerCycleFields.All.Select(f =>
+        {
+            var detail = PathDetails.Of(f.Pointer);
+            return new[] { f.Path, f.AllowedValues.Count > 0 ? string.Join("|", f.AllowedValues) : f.Type, detail?.Text is { Length: > 0 } text ? text : "-", detail?.Required == true ? "yes" : "no", OwnersText(f.Owners) };
+        }).ToList();
+        invocation.Terminal.Data(Table.Render(["PATH", "TYPE / ALLOWED", "RANGE / PATTERN", "REQUIRED", "OWNER"], rows));
         return Task.FromResult(0);
     });
+
+    /// <summary>A schema number as written (0, 100, 1.5), or null.</summary>
+    private static void WriteNumber(Utf8JsonWriter writer, string name, string? number)
+    {
+        writer.WritePropertyName(name);
+        if (number is null) writer.WriteNullValue();
+        else writer.WriteRawValue(number, skipInputValidation: false);
+    }
 
     private static async Task<byte[]> ReadStdinAsync(CancellationToken cancellationToken)
     {
