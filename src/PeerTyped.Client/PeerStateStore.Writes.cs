@@ -27,7 +27,7 @@ public sealed partial class PeerStateStore
         PeerWriteRules.CheckRole(role);
         var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
         if (gate) role = GateRole(role);
-        await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
+        await OpenAsync(cancellationToken).ConfigureAwait(false);
         var bytes = PeerWriteRules.PlanCreate(key, role, json, SizeLimit);
         telemetry.Attempt(1, 0);
         LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")], 1);
@@ -94,11 +94,11 @@ public sealed partial class PeerStateStore
         PeerWriteRules.CheckRole(role);
         var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
         if (gate) role = GateRole(role);
-        await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
         var budget = NewBudget();
+        await ReadForWriteAsync(async () => { await OpenAsync(cancellationToken).ConfigureAwait(false); return true; }, budget, cancellationToken).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
-            var entry = await ReadRawAsync(key, 0, cancellationToken).ConfigureAwait(false);
+            var entry = await ReadForWriteAsync(() => ReadRawAsync(key, 0, cancellationToken), budget, cancellationToken).ConfigureAwait(false);
             telemetry.Attempt(attempt, entry.Revision);
             LogRead(key, entry.Revision, attempt);
             var current = PeerWriteRules.Load(entry);
@@ -128,6 +128,25 @@ public sealed partial class PeerStateStore
             telemetry.Conflict(outcome.Revision);
             if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw new PeerConflictException(key, attempt, outcome.Revision, budget.ToString());
             telemetry.Retry();
+        }
+    }
+
+    /// <summary>
+    /// A read a write depends on that went unanswered (a timed-out request under load, not a refusal) is tried again
+    /// within the write's retry budget: nothing has been sent yet, so trying again cannot change what the write means.
+    /// </summary>
+    private static async Task<T> ReadForWriteAsync<T>(Func<Task<T>> read, RetryBudget budget, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await read().ConfigureAwait(false);
+            }
+            catch (PeerUnavailableException ex) when (ex.TimedOut && !cancellationToken.IsCancellationRequested)
+            {
+                if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw;
+            }
         }
     }
 
@@ -189,7 +208,8 @@ public sealed partial class PeerStateStore
         if (Options.DryRun)
         {
             // What the loop below would compute on its first attempt, without the compare-and-set that allocates it.
-            var existing = await HighestExistingCycleAsync(await WriteStoreAsync(cancellationToken).ConfigureAwait(false), prefix, cancellationToken).ConfigureAwait(false);
+            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            var existing = await HighestExistingCycleAsync(await StoreAsync(cancellationToken).ConfigureAwait(false), prefix, cancellationToken).ConfigureAwait(false);
             var counter = await LatestAsync(counterKey, cancellationToken).ConfigureAwait(false);
             var number = CycleCounter.Next(counter is { Entry.Operation: PeerOperation.Put } ? CycleCounter.Parse(counterKey, counter.Entry.Value.Span) : null, existing);
             LogDryRun(counterKey, counter?.Entry.Revision ?? 0);
@@ -200,7 +220,8 @@ public sealed partial class PeerStateStore
             var reply = await GateRequestAsync(PeerGateProtocol.CycleNext, GateRole(null, fallback: PeerCycleRoles.Orchestrator), counterKey, PeerGateProtocol.CycleHeaders(Options.Bucket, prefix), [], cancellationToken).ConfigureAwait(false);
             return reply.Number;
         }
-        var store = await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
+        await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
         var budget = NewBudget();
         for (var attempt = 1; ; attempt++)
         {
