@@ -342,6 +342,8 @@ public class CliConventionTests(NatsServerFixture nats) : IClassFixture<NatsServ
         Assert.Equal(2, typo.ExitCode);
         Assert.Contains("unknown path 'plan.staus'", Assert.Single(typo.ErrorLines), StringComparison.Ordinal);
         Assert.Equal(2, (await cli.RunAsync(["set", Key, "metadata.custom", "x"], Planner, null)).ExitCode);
+        // The long form of a declared member is not a short path (phases.plan.status is plan.status).
+        Assert.Equal(2, (await cli.RunAsync(["set", Key, "phases.plan.status", "completed"], Planner, null)).ExitCode);
         // Ownership still applies: the planner cannot add a member to the executor's output.
         Assert.Equal(6, (await cli.RunAsync(["set", Key, "execute.output.custom_thing", "x"], Planner, null)).ExitCode);
         Assert.Equal(before, await MessagesAsync(cli));

@@ -23,6 +23,8 @@ internal static class ExtensionPaths
             if (!parent.Type.StartsWith("object", StringComparison.Ordinal)) return null;
             var pointer = parent.Pointer + string.Concat(tokens[known..].Select(t => "/" + t.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal)));
             var first = parent.Pointer + "/" + tokens[known];
+            // A declared member is reached by its own short path (plan.status), never through the long form (phases.plan.status).
+            if (PeerCycleFields.All.Any(f => f.Pointer == first)) return null;
             var refused = LintSchema.Check(first, JsonValue.Create(1), typeOnly: true).Any(v => v.Rule == "additionalProperties");
             return refused ? null : pointer;
         }
