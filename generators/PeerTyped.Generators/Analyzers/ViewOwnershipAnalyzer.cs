@@ -38,23 +38,22 @@ namespace PeerTyped.Generators.Analyzers
 
         private static void Analyze(SyntaxNodeAnalysisContext context, INamedTypeSymbol attribute)
         {
-            SimpleNameSyntax name;
+            var name = context.Node is MemberAccessExpressionSyntax access ? access.Name : ((MemberBindingExpressionSyntax)context.Node).Name;
+            var method = name.Identifier.ValueText;
+            // The name first: it is free, and almost every member access in a program is not a With call.
+            if (!method.StartsWith("With", System.StringComparison.Ordinal)) return;
             ITypeSymbol? receiver;
-            if (context.Node is MemberAccessExpressionSyntax access)
+            if (context.Node is MemberAccessExpressionSyntax memberAccess)
             {
-                name = access.Name;
-                receiver = context.SemanticModel.GetTypeInfo(access.Expression, context.CancellationToken).Type;
+                receiver = context.SemanticModel.GetTypeInfo(memberAccess.Expression, context.CancellationToken).Type;
             }
             else
             {
-                var binding = (MemberBindingExpressionSyntax)context.Node;
-                name = binding.Name;
-                var conditional = binding.FirstAncestorOrSelf<ConditionalAccessExpressionSyntax>();
+                var conditional = context.Node.FirstAncestorOrSelf<ConditionalAccessExpressionSyntax>();
                 receiver = conditional == null ? null : context.SemanticModel.GetTypeInfo(conditional.Expression, context.CancellationToken).Type;
                 if (receiver is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable) receiver = nullable.TypeArguments[0];
             }
-            var method = name.Identifier.ValueText;
-            if (receiver == null || !method.StartsWith("With", System.StringComparison.Ordinal)) return;
+            if (receiver == null) return;
             // Only where the call does not bind: a view that has the method (or an extension of the user's) is fine.
             if (context.SemanticModel.GetSymbolInfo(name, context.CancellationToken).Symbol != null) return;
             foreach (var data in receiver.GetAttributes())
