@@ -147,9 +147,9 @@ public sealed class PeerStateStoreProvider : IAsyncDisposable
         {
             await (await store.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
         }
-        catch (PeerStateException)
+        catch (Exception) when (store.IsFaulted || store.IsCanceled)
         {
-            // The last attempt failed: there is no connection to close.
+            // The last attempt failed: there is no connection to close, and disposing is not the place to report it.
         }
     }
 }
