@@ -133,6 +133,9 @@ public partial class PackageConsumerTests
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         // The test host runs under MSBuild's environment; a child build must find its own SDK, not inherit those paths.
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList()) start.Environment.Remove(name);
+        // No MSBuild worker nodes left running after the test: each child build is one process tree that ends with it.
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         foreach (var (name, value) in environment) start.Environment[name] = value;
