@@ -19,7 +19,7 @@ namespace PeerTyped.Client;
 /// committed by compare-and-set on the revision it was computed from; a conflict re-reads and re-applies the change
 /// until the retry deadline, it never overwrites.
 /// </summary>
-public sealed partial class PeerStateStore : IAsyncDisposable
+public sealed partial class PeerStateStore : IPeerStateStore, IAsyncDisposable
 {
     private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
 
@@ -53,8 +53,11 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         connection.ServerError += OnServerErrorAsync;
     }
 
-    /// <summary>The connection, for the gate service that answers on it.</summary>
-    internal INatsConnection Connection => _connection;
+    /// <summary>
+    /// The NATS connection the store talks through: the host's own (never disposed by the store) or the one it opened.
+    /// The gate service answers on it; a host may share it, but writes to the bucket belong to the store.
+    /// </summary>
+    public INatsConnection Connection => _connection;
 
     /// <summary>The servers as shown in messages (no credentials).</summary>
     internal string Servers => _servers;
@@ -92,17 +95,48 @@ public sealed partial class PeerStateStore : IAsyncDisposable
                 : NatsTlsOpts.Default with { CaFile = connection.TlsCaFile, CertFile = connection.TlsCertFile, KeyFile = connection.TlsKeyFile, Mode = TlsMode.Require },
             SerializerRegistry = NatsDefaultSerializerRegistry.Default,
         };
+        var nats = await OpenAsync(opts, connection, secrets, cancellationToken).ConfigureAwait(false);
+        return new PeerStateStore(nats, ownsConnection: true, options, logger, connection.DisplayServers, secrets, connection.User);
+    }
+
+    /// <summary>
+    /// Connects with NATS.Net's own options, for hosts that already configure NATS.Net; the store owns (and disposes)
+    /// the connection. Failures are the same <see cref="PeerUnavailableException"/> as with <see cref="PeerConnectionOptions"/>.
+    /// </summary>
+    public static async Task<PeerStateStore> ConnectAsync(NatsOpts natsOpts, PeerStoreOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(natsOpts);
+        var auth = natsOpts.AuthOpts;
+        // Described as PeerConnectionOptions only for messages: which servers, which kind of credentials.
+        var described = new PeerConnectionOptions
+        {
+            Servers = natsOpts.Url.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            User = auth.Username,
+            Token = auth.Token,
+            CredsFile = auth.CredsFile,
+            ConnectTimeout = natsOpts.ConnectTimeout,
+        };
+        if (options is not null) PeerSettings.CheckBucket(options.Bucket);
+        var secrets = new[] { auth.Password, auth.Token, auth.Seed, auth.Jwt }.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray();
+        var nats = await OpenAsync(natsOpts, described, secrets, cancellationToken).ConfigureAwait(false);
+        return new PeerStateStore(nats, ownsConnection: true, options, logger, described.DisplayServers, secrets, auth.Username);
+    }
+
+    /// <summary>Opens the connection now, so that an unreachable server or refused credentials is one clear error here.</summary>
+    private static async Task<NatsConnection> OpenAsync(NatsOpts opts, PeerConnectionOptions described, string[] secrets, CancellationToken cancellationToken)
+    {
         var nats = new NatsConnection(opts);
         try
         {
-            await nats.ConnectAsync().AsTask().WaitAsync(connection.ConnectTimeout + TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            await nats.ConnectAsync().AsTask().WaitAsync(described.ConnectTimeout + TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NatsException or TimeoutException or IOException)
+        catch (Exception ex) when (ex is NatsException or TimeoutException or IOException or OperationCanceledException)
         {
             await nats.DisposeAsync().ConfigureAwait(false);
-            throw PeerConnectFailure.From(connection, Redact(Innermost(ex).Message, secrets));
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
+            throw PeerConnectFailure.From(described, Redact(Innermost(ex).Message, secrets));
         }
-        return new PeerStateStore(nats, ownsConnection: true, options, logger, connection.DisplayServers, secrets, connection.User);
+        return nats;
     }
 
     /// <summary>

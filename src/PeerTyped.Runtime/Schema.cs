@@ -46,3 +46,24 @@ public interface ISchemaDocument<TSelf> where TSelf : ISchemaDocument<TSelf>
     /// <summary>Writes the document as UTF-8 JSON.</summary>
     byte[] ToUtf8Bytes(bool indented = false);
 }
+
+/// <summary>
+/// Put by the generator on a role view, once per section the role does not own: the With method the view lacks, the
+/// section's path and its owners. The PTA003 analyzer reads it to say who owns a section where the compiler would only
+/// report that the method does not exist (CS1061).
+/// </summary>
+[AttributeUsage(AttributeTargets.Struct | AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class NotOwnedSectionAttribute(string method, string path, string owners, string role) : Attribute
+{
+    /// <summary>The With method an owner's view has (<c>WithExecute</c>).</summary>
+    public string Method { get; } = method;
+
+    /// <summary>The section as a dotted path (<c>phases.execute</c>).</summary>
+    public string Path { get; } = path;
+
+    /// <summary>The roles that own it, comma-separated (<c>executor</c>).</summary>
+    public string Owners { get; } = owners;
+
+    /// <summary>The role whose view this is (<c>planner</c>).</summary>
+    public string Role { get; } = role;
+}

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace PeerTyped.Contracts.Tests;
 
@@ -8,14 +9,23 @@ public class AccessTests
 {
     private static PeerCycle Minimal() => PeerCycle.Parse(Encoding.UTF8.GetBytes(Documents.Minimal()));
 
-    private static IReadOnlyList<Diagnostic> Compile(string body)
+    private static CSharpCompilation Snippet(string body)
     {
         var code = "using PeerTyped.Contracts; public static class Agent { public static PeerCycle Run(PeerCycle doc) => " + body + "; }";
         var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Select(path => MetadataReference.CreateFromFile(path));
-        var compilation = CSharpCompilation.Create("AgentSnippet", [CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(LanguageVersion.Latest))],
+        return CSharpCompilation.Create("AgentSnippet", [CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(LanguageVersion.Latest))],
             references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
-        return compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+    }
+
+    private static IReadOnlyList<Diagnostic> Compile(string body) =>
+        Snippet(body).GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+
+    /// <summary>The compiler's errors plus the PTA003 analyzer's, as a consumer of the Contracts package sees them.</summary>
+    private static async Task<IReadOnlyList<Diagnostic>> CompileWithAnalyzerAsync(string body)
+    {
+        var withAnalyzer = Snippet(body).WithAnalyzers([new PeerTyped.Generators.Analyzers.ViewOwnershipAnalyzer()]);
+        return (await withAnalyzer.GetAllDiagnosticsAsync()).Where(d => d.Severity == DiagnosticSeverity.Error).OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
     }
 
     [Fact]
@@ -31,6 +41,37 @@ public class AccessTests
         var error = Assert.Single(errors);
         Assert.Equal("CS1061", error.Id);
         Assert.Contains("'PlannerView' does not contain a definition for 'WithExecute'", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reaching_for_another_roles_section_says_who_owns_it()
+    {
+        var errors = await CompileWithAnalyzerAsync("doc.AsPlanner().WithExecute(e => e.WithStatus(PhaseStatus.Completed)).Document");
+        Assert.Equal(["CS1061", "PTA003"], errors.Select(e => e.Id));
+        var ownership = errors[1];
+        Assert.Equal("phases.execute is owned by executor; the planner's view cannot change it", ownership.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("WithExecute", ownership.Location.SourceTree!.ToString().Substring(ownership.Location.SourceSpan.Start, ownership.Location.SourceSpan.Length));
+        Assert.Equal(errors[0].Location, ownership.Location);
+
+        var review = await CompileWithAnalyzerAsync("doc.AsExpress().WithCycleSummary(s => s).Document");
+        Assert.Equal("cycle_summary is owned by review; the express's view cannot change it", review.Single(e => e.Id == "PTA003").GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Owned_sections_and_unrelated_missing_members_get_no_ownership_error()
+    {
+        Assert.Empty(await CompileWithAnalyzerAsync("doc.AsExecutor().WithExecute(e => e.WithStatus(PhaseStatus.Completed)).Document"));
+        var typo = await CompileWithAnalyzerAsync("doc.AsPlanner().WithPlna(p => p).Document");
+        Assert.Equal("CS1061", Assert.Single(typo).Id);
+    }
+
+    [Theory]
+    [InlineData("(doc.AsPlanner() with { Document = doc with { CycleId = \"x\" } }).Document")]
+    [InlineData("(doc.AsPlanner() with { Document = doc.AsExecutor().WithExecute(e => e.WithStatus(PhaseStatus.Completed)).Document }).Document")]
+    public void A_view_document_cannot_be_replaced_with_a_with_expression(string body)
+    {
+        var errors = Compile(body);
+        Assert.Contains(errors, e => e.Id == "CS0200" && e.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("PlannerView.Document", StringComparison.Ordinal));
     }
 
     [Fact]

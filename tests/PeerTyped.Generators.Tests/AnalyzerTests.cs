@@ -102,4 +102,42 @@ public class AnalyzerTests
             }
             """).RunAsync();
     }
+
+    [Fact]
+    public async Task A_With_method_of_a_section_another_role_owns_is_PTA003_naming_the_owner()
+    {
+        // The views come from the generator run on the small sample schema, as in any consumer's build.
+        var generated = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(new SchemaGenerator())
+            .AddAdditionalTexts([new SchemaText("task.schema.json", Schemas.Task)])
+            .RunGenerators(Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("Views"))
+            .GetRunResult().GeneratedTrees;
+        var test = new CSharpAnalyzerTest<ViewOwnershipAnalyzer, DefaultVerifier>
+        {
+            ReferenceAssemblies = new ReferenceAssemblies("net10.0"),
+            TestCode = """
+                using Sample;
+                static class Agent
+                {
+                    static TaskDoc Finish(TaskDoc task) => task.AsWriter().{|#0:WithState|}(TaskState.Done).Document;
+                    static TaskDoc Note(TaskDoc task) => task.AsWriter().WithNotes(n => n.WithText("ok")).Document;
+                    static TaskDoc Typo(TaskDoc task) => task.AsWriter().{|#1:WithNote|}(n => n).Document;
+                }
+                """,
+        };
+        test.TestState.AdditionalReferences.AddRange(FrameworkReferences.All);
+        test.TestState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(PeerTyped.Runtime.ValueList).Assembly.Location));
+        foreach (var tree in generated) test.TestState.Sources.Add((Path.GetFileName(tree.FilePath), tree.GetText()));
+        test.TestState.ExpectedDiagnostics.Add(DiagnosticResult.CompilerError("CS1061").WithLocation(0).WithArguments("Sample.WriterView", "WithState"));
+        test.TestState.ExpectedDiagnostics.Add(new DiagnosticResult(ViewOwnershipAnalyzer.NotOwned).WithLocation(0).WithArguments("state", "admin", "writer")
+            .WithMessage("state is owned by admin; the writer's view cannot change it"));
+        test.TestState.ExpectedDiagnostics.Add(DiagnosticResult.CompilerError("CS1061").WithLocation(1).WithArguments("Sample.WriterView", "WithNote"));
+        await test.RunAsync();
+    }
+
+    private sealed class SchemaText(string path, string text) : AdditionalText
+    {
+        public override string Path => path;
+
+        public override Microsoft.CodeAnalysis.Text.SourceText GetText(CancellationToken cancellationToken = default) => Microsoft.CodeAnalysis.Text.SourceText.From(text);
+    }
 }

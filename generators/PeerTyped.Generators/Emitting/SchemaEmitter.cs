@@ -625,16 +625,47 @@ namespace PeerTyped.Generators.Emitting
             var isSuperuser = role.JsonName == _model.Superuser;
             var viewName = role.MemberName + "View";
             w.Line("/// <summary>Write access of the <c>" + CodeWriter.XmlEscape(role.JsonName) + "</c> role" + (isSuperuser ? " (may write every section)" : string.Empty) + ": a With method for each section it owns, and nothing else.</summary>");
-            w.Open("public readonly record struct " + viewName + "(" + _root + " Document) : " + Runtime + "IRoleView<" + viewName + ", " + _root + ">");
+            // What the view may not change, for the PTA003 analyzer: it names the owner where the compiler only says CS1061.
+            foreach (var (method, section) in SectionMethods())
+            {
+                if (MayChange(role, section)) continue;
+                w.Line("[" + Runtime + "NotOwnedSection(" + CodeWriter.Literal(method) + ", " + CodeWriter.Literal(DottedPath(section.Pointer)) + ", "
+                    + CodeWriter.Literal(string.Join(", ", section.Owners)) + ", " + CodeWriter.Literal(role.JsonName) + ")]");
+            }
+            // A plain readonly struct, not a record struct: a record's Document would be init-settable, and
+            // `view with { Document = … }` would then change any section from any role's view.
+            w.Open("public readonly struct " + viewName + " : " + Runtime + "IRoleView<" + viewName + ", " + _root + ">, global::System.IEquatable<" + viewName + ">");
+            w.Line("/// <summary>A view over <paramref name=\"document\"/>.</summary>");
+            w.Line("public " + viewName + "(" + _root + " document) => Document = document ?? throw new global::System.ArgumentNullException(nameof(document));");
+            w.Line();
+            w.Line("/// <summary>The document with the changes made through this view. Read-only: only the With methods change it.</summary>");
+            w.Line("public " + _root + " Document { get; }");
+            w.Line();
             w.Line("/// <summary>The role's name as the schema spells it.</summary>");
             w.Line("public static string RoleName => " + CodeWriter.Literal(role.JsonName) + ";");
             w.Line();
             w.Line("/// <summary>A view over <paramref name=\"document\"/>.</summary>");
             w.Line("public static " + viewName + " Over(" + _root + " document) => new(document);");
+            w.Line();
+            w.Line("/// <summary>Reads the document out of the view.</summary>");
+            w.Line("public void Deconstruct(out " + _root + " Document) => Document = this.Document;");
+            w.Line();
+            w.Line("/// <summary>Views are equal when their documents are.</summary>");
+            w.Line("public bool Equals(" + viewName + " other) => global::System.Collections.Generic.EqualityComparer<" + _root + "?>.Default.Equals(Document, other.Document);");
+            w.Line();
+            w.Line("public override bool Equals(object? obj) => obj is " + viewName + " other && Equals(other);");
+            w.Line();
+            w.Line("public override int GetHashCode() => Document is null ? 0 : Document.GetHashCode();");
+            w.Line();
+            w.Line("public static bool operator ==(" + viewName + " left, " + viewName + " right) => left.Equals(right);");
+            w.Line();
+            w.Line("public static bool operator !=(" + viewName + " left, " + viewName + " right) => !left.Equals(right);");
+            w.Line();
+            w.Line("public override string ToString() => \"" + viewName + " { Document = \" + Document + \" }\";");
             var emitted = new HashSet<string>(StringComparer.Ordinal);
             foreach (var section in _model.Sections)
             {
-                if (!isSuperuser && !section.Owners.Contains(role.JsonName) && !section.Owners.Contains("*")) continue;
+                if (!MayChange(role, section)) continue;
                 var last = section.Steps[section.Steps.Count - 1];
                 var methodName = "With" + (emitted.Contains(last.MemberName) ? string.Concat(section.Steps.Select(s => s.MemberName)) : last.MemberName);
                 emitted.Add(last.MemberName);
@@ -664,6 +695,26 @@ namespace PeerTyped.Generators.Emitting
             w.Close();
             w.Line();
         }
+
+        private bool MayChange(RoleModel role, SectionModel section) =>
+            role.JsonName == _model.Superuser || section.Owners.Contains(role.JsonName) || section.Owners.Contains("*");
+
+        /// <summary>Every section with the With method name a view that owns every section would give it.</summary>
+        private IEnumerable<(string Method, SectionModel Section)> SectionMethods()
+        {
+            var emitted = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var section in _model.Sections)
+            {
+                var last = section.Steps[section.Steps.Count - 1];
+                var methodName = "With" + (emitted.Contains(last.MemberName) ? string.Concat(section.Steps.Select(s => s.MemberName)) : last.MemberName);
+                emitted.Add(last.MemberName);
+                yield return (methodName, section);
+            }
+        }
+
+        /// <summary><c>/phases/execute</c> → <c>phases.execute</c>, as a person reads a path.</summary>
+        private static string DottedPath(string pointer) =>
+            string.Join(".", pointer.Split('/').Skip(1).Select(token => token.Replace("~1", "/").Replace("~0", "~")));
 
         private void EmitFields(CodeWriter w)
         {
