@@ -28,6 +28,15 @@ public interface IPeerStateStore
     /// <summary>The current value and then every change to it, until cancelled.</summary>
     IAsyncEnumerable<PeerRawEntry> WatchAsync(string key, CancellationToken cancellationToken = default);
 
+    /// <summary>The latest entry of every key matching <paramref name="filter"/> (a prefix, <c>*</c> or <c>&gt;</c> wildcards), deleted keys left out.</summary>
+    IAsyncEnumerable<PeerRawEntry> ListAsync(string filter = ">", CancellationToken cancellationToken = default);
+
+    /// <summary>The keys matching <paramref name="filter"/> that hold a value, without their values.</summary>
+    IAsyncEnumerable<string> KeysAsync(string filter = ">", CancellationToken cancellationToken = default);
+
+    /// <summary>The current value of every key matching <paramref name="filter"/>, then every change to them, until cancelled.</summary>
+    IAsyncEnumerable<PeerRawEntry> WatchFilterAsync(string filter, CancellationToken cancellationToken = default);
+
     /// <summary>Creates <paramref name="key"/> with <paramref name="document"/>; fails if the key exists.</summary>
     Task<PeerWriteResult> CreateAsync(string key, PeerCycle document, string? role = PeerCycleRoles.Orchestrator, CancellationToken cancellationToken = default);
 
@@ -53,7 +62,7 @@ public interface IPeerStateStore
     /// <summary>The latest cycle number of <paramref name="prefix"/> without allocating; null when there is none.</summary>
     Task<int?> CurrentCycleNumberAsync(string prefix, CancellationToken cancellationToken = default);
 
-    /// <summary>Creates the bucket if it is missing; an existing bucket whose settings differ is reported, not changed.</summary>
+    /// <summary>Creates the bucket if it is missing, or hardens an existing one; other differing settings are reported, not changed.</summary>
     Task<PeerBucketInfo> EnsureBucketAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The bucket's settings and size, or null when it does not exist.</summary>
