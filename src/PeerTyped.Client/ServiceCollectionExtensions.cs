@@ -186,6 +186,24 @@ internal sealed class ProvidedPeerStateStore(PeerStateStoreProvider provider, Pe
         await foreach (var entry in store.WatchAsync(key, cancellationToken).ConfigureAwait(false)) yield return entry;
     }
 
+    public async IAsyncEnumerable<PeerRawEntry> ListAsync(string filter = ">", [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var store = await Store(cancellationToken).ConfigureAwait(false);
+        await foreach (var entry in store.ListAsync(filter, cancellationToken).ConfigureAwait(false)) yield return entry;
+    }
+
+    public async IAsyncEnumerable<string> KeysAsync(string filter = ">", [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var store = await Store(cancellationToken).ConfigureAwait(false);
+        await foreach (var key in store.KeysAsync(filter, cancellationToken).ConfigureAwait(false)) yield return key;
+    }
+
+    public async IAsyncEnumerable<PeerRawEntry> WatchFilterAsync(string filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var store = await Store(cancellationToken).ConfigureAwait(false);
+        await foreach (var entry in store.WatchFilterAsync(filter, cancellationToken).ConfigureAwait(false)) yield return entry;
+    }
+
     public async Task<PeerWriteResult> CreateAsync(string key, PeerCycle document, string? role = PeerCycleRoles.Orchestrator, CancellationToken cancellationToken = default) =>
         await (await Store(cancellationToken).ConfigureAwait(false)).CreateAsync(key, document, role, cancellationToken).ConfigureAwait(false);
 
