@@ -3,8 +3,11 @@ using PeerTyped.Runtime;
 
 namespace PeerTyped.Client;
 
-/// <summary>The document as stored, in canonical form when it is valid; <see cref="Invalid"/> says why it is not.</summary>
-internal readonly record struct Current(ReadOnlyMemory<byte> Json, PeerCycle? Document, PeerValidationException? Invalid);
+/// <summary>
+/// The document as stored, in canonical form when it is valid; <see cref="Invalid"/> says why it is not.
+/// <see cref="Stored"/> is set when the stored bytes are an older schema version that <see cref="Json"/> upgrades.
+/// </summary>
+internal readonly record struct Current(ReadOnlyMemory<byte> Json, PeerCycle? Document, PeerValidationException? Invalid, ReadOnlyMemory<byte>? Stored = null);
 
 /// <summary>The new document: typed (already in canonical form once written) or raw JSON from an untyped transform.</summary>
 internal readonly record struct Proposal(PeerCycle? Typed, ReadOnlyMemory<byte>? Json);
@@ -34,7 +37,8 @@ internal static class PeerWriteRules
                 $"stored revision {entry.Revision} is not schema-valid, so it cannot be changed (an operator can restore a good revision: `peer-typed doctor {entry.Key}`)"));
         }
         // Compare against the document as this writer would write it, so formatting differences are never "changes".
-        return new Current(document.ToUtf8Bytes(), document, null);
+        var upgraded = PeerDocumentVersions.VersionOf(entry.Value.Span) is { } version && version < PeerDocumentVersions.Current;
+        return new Current(document.ToUtf8Bytes(), document, null, upgraded ? entry.Value : null);
     }
 
     /// <summary>Validation, key check, diff, ownership and size for an update of <paramref name="current"/>.</summary>
@@ -45,7 +49,13 @@ internal static class PeerWriteRules
         IReadOnlyList<JsonChange> changes = current.Document is null
             ? [new JsonChange(string.Empty, "(invalid document)", "(valid document)")]
             : JsonChanges.Between(current.Json, next);
-        if (changes.Count == 0) return new WritePlan(null, changes);
+        if (changes.Count == 0)
+        {
+            // The operator's unchanged document over an older stored version is `migrate`: it stores the current
+            // version, and the changes logged are the upgrade's. Any other role's no-op stays a no-op.
+            if (current.Stored is not { } stored || role != PeerCycle.Superuser) return new WritePlan(null, changes);
+            changes = JsonChanges.Between(stored, next);
+        }
         CheckOwnership(key, role, changes);
         CheckSize(key, next, sizeLimit);
         return new WritePlan(next, changes);

@@ -12,6 +12,7 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
     [
         Get(), Create(), Set(), Update(), Patch(), History(), Diff(), Validate(), Paths(), Watch(),
         Bucket(), Cycle(), Server(), Demo(), Doctor(), Restore(), Lint(), Gate(), Schema(),
+        Migrate(),
     ];
 
     private Command Define(string name, string description, Func<Invocation, Task<int>> action, params Symbol[] symbols)
