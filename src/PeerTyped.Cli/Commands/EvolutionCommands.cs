@@ -32,7 +32,7 @@ internal sealed partial class CommandFactory
             var path = invocation.Get(newPath)!;
             var (_, text) = await ReadSchemaAsync(path, invocation.CancellationToken).ConfigureAwait(false);
             var (newVersion, upgrades, schema) = LoadNewSchema(path, text);
-            var evaluation = new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true };
+            var evaluation = new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical, RequireFormatValidation = true };
             var results = new List<CheckedKey>();
             await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
             await foreach (var key in store.CycleKeysAsync(invocation.Get(prefix), invocation.CancellationToken).ConfigureAwait(false))
@@ -145,17 +145,29 @@ internal sealed partial class CommandFactory
             var results = schema.Evaluate(parsed.RootElement, evaluation);
             if (results.IsValid) return new CheckedKey(entry.Key, entry.Revision, version, []);
             var violations = new List<Violation>();
-            foreach (var detail in (results.Details ?? []).Prepend(results))
-            {
-                if (detail.Errors is null) continue;
-                foreach (var (keyword, message) in detail.Errors)
-                {
-                    var violation = new Violation(detail.InstanceLocation.ToString(), keyword, message);
-                    if (!violations.Contains(violation)) violations.Add(violation);
-                }
-            }
+            CollectFailures(results, violations);
             if (violations.Count == 0) violations.Add(new Violation(string.Empty, "schema", "not valid under the checked schema"));
             return new CheckedKey(entry.Key, entry.Revision, version, violations);
+        }
+    }
+
+    /// <summary>
+    /// The errors that make the document invalid, walking the hierarchical output through invalid nodes only. An
+    /// <c>if</c> that does not match fails without making anything invalid (it only chooses then/else), so its subtree
+    /// is not a reason.
+    /// </summary>
+    private static void CollectFailures(EvaluationResults node, List<Violation> violations)
+    {
+        if (node.IsValid) return;
+        foreach (var (keyword, message) in node.Errors ?? new Dictionary<string, string>())
+        {
+            var violation = new Violation(node.InstanceLocation.ToString(), keyword, message);
+            if (!violations.Contains(violation)) violations.Add(violation);
+        }
+        foreach (var child in node.Details ?? [])
+        {
+            if (child.EvaluationPath.ToString().EndsWith("/if", StringComparison.Ordinal)) continue;
+            CollectFailures(child, violations);
         }
     }
 
