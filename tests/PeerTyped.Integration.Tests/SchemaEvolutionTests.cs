@@ -142,6 +142,37 @@ public class SchemaEvolutionTests(NatsServerFixture nats) : IClassFixture<NatsSe
     }
 
     [Fact]
+    public async Task Migrate_writes_through_the_gate_as_the_authenticated_operator()
+    {
+        await using var server = await SecureServer.StartAsync();
+        await using var admin = await PeerStateStore.ConnectAsync(SecureServer.As(server, "admin"), new PeerStoreOptions());
+        await admin.EnsureBucketAsync();
+        var cli = new CliRunner(server);
+        var keys = new[] { $"{Prefix}.cycle.1", $"{Prefix}.cycle.2" };
+        await using (await GateProcess.StartAsync(server, PeerStoreOptions.DefaultBucket))
+        {
+            foreach (var key in keys)
+            {
+                var created = await cli.RunAsync(["create", key, "--instruction", "create-spec", "--spec", "evolution-walk"], SecureServer.Environment("orchestrator"), null);
+                Assert.True(created.ExitCode == 0, created.ToString());
+            }
+        }
+        // The v1 gate is replaced by a v2 one before anything writes v2; agents cannot write the bucket directly.
+        await using var gate = await GateProcess.StartAsync(server, PeerStoreOptions.DefaultBucket, binary: V2.Value);
+        var planner = await cli.RunBinaryAsync(V2.Value, ["migrate", "--to", "2", "--gate", "on"], SecureServer.Environment("planner"));
+        Assert.True(planner.ExitCode == 6, planner.ToString());
+        var migrated = await cli.RunBinaryAsync(V2.Value, ["migrate", "--to", "2", "--gate", "on"], SecureServer.Environment("operator"));
+        Assert.True(migrated.ExitCode == 0, migrated.ToString());
+        Assert.Equal("migrated 2, already at 2: 0, failed 0", LastLine(migrated.Stdout));
+        foreach (var key in keys)
+        {
+            var history = await StoreFactory.HistoryAsync(admin, key);
+            Assert.Equal([1, 2], history.Select(h => PeerDocumentVersions.VersionOf(h.Value.Span)));
+        }
+        Assert.Contains("Gate: operator update ", gate.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Watch_reports_a_newer_version_document_as_newer_not_invalid()
     {
         var cli = new CliRunner(nats.Server);
