@@ -99,6 +99,8 @@ public class SchemaEvolutionTests(NatsServerFixture nats) : IClassFixture<NatsSe
         Assert.True(wrongBuild.ExitCode == 2, wrongBuild.ToString());
         Assert.Contains("this peer-typed writes schema version 1", Assert.Single(wrongBuild.ErrorLines), StringComparison.Ordinal);
         Assert.Equal(2, (await cli.RunBinaryAsync(V2.Value, ["migrate", "--to", "1", "--prefix", Prefix])).ExitCode);
+        var asPlanner = await cli.RunBinaryAsync(V2.Value, ["migrate", "--to", "2", "--prefix", Prefix, "--as", "planner"]);
+        Assert.True(asPlanner.ExitCode == 6, asPlanner.ToString());
 
         // --dry-run writes nothing and says what it would do.
         before = await Revisions(store);
@@ -170,6 +172,20 @@ public class SchemaEvolutionTests(NatsServerFixture nats) : IClassFixture<NatsSe
             Assert.Equal([1, 2], history.Select(h => PeerDocumentVersions.VersionOf(h.Value.Span)));
         }
         Assert.Contains("Gate: operator update ", gate.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schema_check_refuses_a_missing_or_malformed_schema_before_connecting()
+    {
+        var cli = new CliRunner(null);
+        var missing = await cli.RunAsync("--server", "nats://127.0.0.1:1", "schema", "check", "/nonexistent/peer-cycle.schema.json");
+        Assert.True(missing.ExitCode == 2, missing.ToString());
+        Assert.Contains("no such file", Assert.Single(missing.ErrorLines), StringComparison.Ordinal);
+        var file = Path.Combine(cli.Home, "broken.schema.json");
+        await File.WriteAllTextAsync(file, """{"type": "object", "x-peer-schema-version": "two"}""");
+        var broken = await cli.RunAsync("--server", "nats://127.0.0.1:1", "schema", "check", file);
+        Assert.True(broken.ExitCode == 4, broken.ToString());
+        Assert.Contains("not a usable schema", Assert.Single(broken.ErrorLines), StringComparison.Ordinal);
     }
 
     [Fact]
