@@ -120,9 +120,12 @@ public sealed class PeerOwnershipException(string key, string? role, IReadOnlyLi
     public override PeerErrorKind Kind => PeerErrorKind.Ownership;
 }
 
-public sealed class PeerUnavailableException(string message, Exception? inner = null) : PeerStateException(message, inner)
+public sealed class PeerUnavailableException(string message, Exception? inner = null, bool timedOut = false) : PeerStateException(message, inner)
 {
     public override PeerErrorKind Kind => PeerErrorKind.Unavailable;
+
+    /// <summary>A request went unanswered within its timeout (as opposed to refused or impossible): worth trying again.</summary>
+    public bool TimedOut { get; } = timedOut;
 }
 
 /// <summary>The bucket exists with settings other than the ones asked for; it is reported, never changed silently.</summary>

@@ -304,7 +304,7 @@ public sealed partial class PeerGateService : IAsyncDisposable
         // latest. A stale base fails that check and is answered "conflict" (or, for a re-sent request whose first copy
         // landed, with that revision).
         var current = _documents.TryGetValue(key, out var cached) && cached.Revision == baseRevision
-            ? cached.Current
+            ? cached.Current.Value
             : await LoadRevisionAsync(key, baseRevision).ConfigureAwait(false);
         if (current is not { } found)
         {
@@ -329,12 +329,13 @@ public sealed partial class PeerGateService : IAsyncDisposable
     }
 
     /// <summary>The last revision this gate wrote per key, with its document, so the next update based on it needs no read.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ulong Revision, Current Current)> _documents = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ulong Revision, Lazy<Current> Current)> _documents = new(StringComparer.Ordinal);
 
+    /// <summary>Parsed when the next update needs it, not before this one's answer goes out.</summary>
     private void Remember(string key, ulong revision, byte[] canonical)
     {
         if (_documents.Count > 10_000) _documents.Clear();
-        _documents[key] = (revision, new Current(canonical, PeerCycle.Parse(canonical), null));
+        _documents[key] = (revision, new Lazy<Current>(() => new Current(canonical, PeerCycle.Parse(canonical), null)));
     }
 
     /// <summary>The document stored at exactly <paramref name="revision"/> of <paramref name="key"/>; null when that revision is not the key's.</summary>

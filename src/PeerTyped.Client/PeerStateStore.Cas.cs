@@ -77,7 +77,7 @@ public sealed partial class PeerStateStore
 
     private async Task<StoredRevision?> GetMessageAsync(string key, StreamMsgGetRequest request, CancellationToken cancellationToken)
     {
-        await StoreAsync(cancellationToken).ConfigureAwait(false);
+        await OpenAsync(cancellationToken).ConfigureAwait(false);
         var response = await Nats(async () =>
         {
             try

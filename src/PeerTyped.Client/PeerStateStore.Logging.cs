@@ -48,4 +48,10 @@ public sealed partial class PeerStateStore
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Key}: the write based on revision {BaseRevision} had landed as revision {Revision} (attempt id {AttemptId})")]
     private partial void LogRecognised(string key, ulong baseRevision, ulong revision, string attemptId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Hardened bucket {Bucket}: deny_delete and deny_purge on, rollup headers refused")]
+    private partial void LogHardened(string bucket);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bucket {Bucket} could not be hardened (deny_delete, deny_purge, no rollup headers) with this user: {Reason}; `bucket info` lists what stays open")]
+    private partial void LogNotHardened(string bucket, string reason);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -10,7 +11,7 @@ namespace PeerTyped.Client;
 public sealed partial class PeerStateStore
 {
     /// <summary>Opens the bucket (it must exist) so that the first request does not pay for it.</summary>
-    public async Task EnsureOpenAsync(CancellationToken cancellationToken = default) => await StoreAsync(cancellationToken).ConfigureAwait(false);
+    public async Task EnsureOpenAsync(CancellationToken cancellationToken = default) => await OpenAsync(cancellationToken).ConfigureAwait(false);
 
     // ---- reads ---------------------------------------------------------------------------------------------------
 
@@ -26,27 +27,37 @@ public sealed partial class PeerStateStore
     public async Task<PeerRawEntry> ReadRawAsync(string key, ulong revision = 0, CancellationToken cancellationToken = default)
     {
         PeerKey.CheckNatsKey(key);
-        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        if (_serializeOnStream) return await ReadFromLeaderAsync(key, revision, cancellationToken).ConfigureAwait(false);
-        try
+        await OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (_serializeOnStream || !_stream!.Info.Config.AllowDirect) return await ReadFromLeaderAsync(key, revision, cancellationToken).ConfigureAwait(false);
+        return await DirectGetAsync(key, revision, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One direct get (any replica answers, without a JetStream API round of its own), parsed the way the KV layer
+    /// defines it: the revision is the stream sequence, a <c>KV-Operation</c> header marks a delete or purge.
+    /// </summary>
+    private async Task<PeerRawEntry> DirectGetAsync(string key, ulong revision, CancellationToken cancellationToken)
+    {
+        var subject = Subject(key);
+        var request = revision == 0 ? new StreamMsgGetRequest { LastBySubj = subject } : new StreamMsgGetRequest { Seq = revision, NextBySubj = subject };
+        var message = await Nats(() => _stream!.GetDirectAsync(request, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (message.Headers is not { } headers) throw new PeerUnavailableException($"NATS at {_servers}: a direct get of {key} was answered without headers");
+        if (headers.Code == 404) throw NotFound(key, revision);
+        if (headers.Code >= 400) throw new PeerUnavailableException($"NATS at {_servers}: a direct get of {key} failed: {headers.Code} {headers.MessageText}");
+        if (!headers.TryGetLastValue("Nats-Subject", out var stored) || !headers.TryGetLastValue("Nats-Sequence", out var sequenceText)
+            || !ulong.TryParse(sequenceText, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)
+            || !headers.TryGetLastValue("Nats-Time-Stamp", out var timeText)
+            || !DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created))
         {
-            var entry = await Nats(() => store.GetEntryAsync(key, revision, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
-            // Asked for a revision the bucket's history no longer holds, the server answers with a later one.
-            if (revision != 0 && entry.Revision != revision) throw new PeerNotFoundException($"{key}: revision {revision} not found in bucket {Options.Bucket} on {_servers} (no longer in the bucket's history of {Options.History} revisions per key?)");
-            return ToRaw(entry);
+            throw new PeerUnavailableException($"NATS at {_servers}: a direct get of {key} was answered without its subject, sequence or time");
         }
-        catch (NatsKVKeyDeletedException)
+        // Asked for a revision the bucket's history no longer holds, the server answers with a later one.
+        if (stored != subject || (revision != 0 && sequence != revision)) throw NotFound(key, revision);
+        if (headers.TryGetLastValue("KV-Operation", out var operation) && operation is "DEL" or "PURGE")
         {
             throw new PeerNotFoundException(revision == 0 ? $"{key}: not found in bucket {Options.Bucket} on {_servers} (the key was deleted)" : $"{key}: revision {revision} in bucket {Options.Bucket} on {_servers} is a delete marker");
         }
-        catch (NatsKVKeyNotFoundException)
-        {
-            throw NotFound(key, revision);
-        }
-        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
-        {
-            throw NotFound(key, revision);
-        }
+        return new PeerRawEntry(key, sequence, created, PeerOperation.Put, message.Data ?? []);
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public sealed partial class PeerStateStore
         PeerWriteRules.CheckRole(role);
         var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
         if (gate) role = GateRole(role);
-        await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
+        await OpenAsync(cancellationToken).ConfigureAwait(false);
         var bytes = PeerWriteRules.PlanCreate(key, role, json, SizeLimit);
         LogWrite(key, 0, bytes, [new JsonChange(string.Empty, null, "(new document)")]);
         var attemptId = NewAttemptId();
@@ -81,11 +81,11 @@ public sealed partial class PeerStateStore
         PeerWriteRules.CheckRole(role);
         var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
         if (gate) role = GateRole(role);
-        await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
         var budget = NewBudget();
+        await ReadForWriteAsync(async () => { await OpenAsync(cancellationToken).ConfigureAwait(false); return true; }, budget, cancellationToken).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
-            var entry = await ReadRawAsync(key, 0, cancellationToken).ConfigureAwait(false);
+            var entry = await ReadForWriteAsync(() => ReadRawAsync(key, 0, cancellationToken), budget, cancellationToken).ConfigureAwait(false);
             var current = PeerWriteRules.Load(entry);
             var proposed = await compute(current, cancellationToken).ConfigureAwait(false);
             var plan = PeerWriteRules.PlanUpdate(key, role, current, proposed, SizeLimit);
@@ -106,6 +106,25 @@ public sealed partial class PeerStateStore
             }
             LogConflict(key, entry.Revision, attempt);
             if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw new PeerConflictException(key, attempt, outcome.Revision, budget.ToString());
+        }
+    }
+
+    /// <summary>
+    /// A read a write depends on that went unanswered (a timed-out request under load, not a refusal) is tried again
+    /// within the write's retry budget: nothing has been sent yet, so trying again cannot change what the write means.
+    /// </summary>
+    private static async Task<T> ReadForWriteAsync<T>(Func<Task<T>> read, RetryBudget budget, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await read().ConfigureAwait(false);
+            }
+            catch (PeerUnavailableException ex) when (ex.TimedOut && !cancellationToken.IsCancellationRequested)
+            {
+                if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw;
+            }
         }
     }
 
@@ -154,7 +173,8 @@ public sealed partial class PeerStateStore
             var reply = await GateRequestAsync(PeerGateProtocol.CycleNext, GateRole(null, fallback: PeerCycleRoles.Orchestrator), counterKey, PeerGateProtocol.CycleHeaders(Options.Bucket, prefix), [], cancellationToken).ConfigureAwait(false);
             return reply.Number;
         }
-        var store = await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
+        await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
         var budget = NewBudget();
         for (var attempt = 1; ; attempt++)
         {

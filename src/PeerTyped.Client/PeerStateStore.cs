@@ -32,7 +32,6 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     private INatsKVStore? _store;
     private INatsJSStream? _stream;
     private bool _serializeOnStream;
-    private bool _casModeKnown;
     private readonly string? _user;
 
     /// <summary>Uses an existing connection (for hosts that share one); the caller keeps ownership of it.</summary>
@@ -78,6 +77,7 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             ConnectTimeout = connection.ConnectTimeout,
             RequestTimeout = connection.RequestTimeout,
             CommandTimeout = connection.RequestTimeout,
+            PingInterval = connection.PingInterval,
             AuthOpts = NatsAuthOpts.Default with
             {
                 CredsFile = connection.CredsFile,
@@ -141,7 +141,10 @@ public sealed partial class PeerStateStore : IAsyncDisposable
 
     // ---- bucket --------------------------------------------------------------------------------------------------
 
-    /// <summary>Creates the bucket if it is missing; an existing bucket whose settings differ is reported, not changed.</summary>
+    /// <summary>
+    /// Creates the bucket if it is missing. An existing bucket is hardened like a new one (deny_delete, deny_purge, no
+    /// rollup headers) when this user may update the stream; its other settings, when they differ, are reported, not changed.
+    /// </summary>
     public async Task<PeerBucketInfo> EnsureBucketAsync(CancellationToken cancellationToken = default)
     {
         var existing = await TryGetBucketInfoAsync(cancellationToken).ConfigureAwait(false);
@@ -153,7 +156,19 @@ public sealed partial class PeerStateStore : IAsyncDisposable
             if (!string.Equals(existing.Storage, Options.Storage.ToString(), StringComparison.OrdinalIgnoreCase)) differences.Add($"storage {existing.Storage} (wanted {Options.Storage.ToString().ToLowerInvariant()})");
             if (existing.MaxValueSize != Options.MaxValueSize) differences.Add($"max value size {existing.MaxValueSize} (wanted {Options.MaxValueSize})");
             if (differences.Count > 0) throw new PeerBucketMismatchException(Options.Bucket, differences);
-            return existing;
+            if (existing.DenyDelete && existing.DenyPurge && !existing.AllowRollup) return existing;
+            // A bucket made by an older peer-typed, by `nats kv add` or by the seed's scripts: harden it the way a new one is.
+            try
+            {
+                await HardenStreamAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NatsJSApiException or PeerUnavailableException or NatsNoRespondersException)
+            {
+                LogNotHardened(Options.Bucket, ex.Message);
+                return existing;
+            }
+            LogHardened(Options.Bucket);
+            return (await TryGetBucketInfoAsync(cancellationToken).ConfigureAwait(false))!;
         }
         var config = new NatsKVConfig(Options.Bucket)
         {
@@ -218,59 +233,49 @@ public sealed partial class PeerStateStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// The KV store, opened with one JetStream request (the STREAM.INFO inside GetStoreAsync). The stream's settings are
-    /// fetched with a second request only when something needs them: a write (size limit, stream-serialized CAS) or a
-    /// read against a clustered server where the replica count decides how to read (issue 15: no set-up tax per call).
+    /// The bucket's stream and its settings (size limit, replicas, direct get), fetched with one JetStream request
+    /// (STREAM.INFO) the first time anything needs the bucket and kept for the store's lifetime. Reads and writes go to
+    /// the stream directly after that, so a command sends at most this one request before its first KV operation
+    /// (issue 15: no set-up tax per call).
     /// </summary>
-    private async ValueTask<INatsKVStore> StoreAsync(CancellationToken cancellationToken)
+    private async ValueTask OpenAsync(CancellationToken cancellationToken)
     {
-        if (_store is not null && (_stream is not null || _casModeKnown)) return _store;
+        if (_stream is not null) return;
+        INatsJSStream stream;
         try
         {
-            _store ??= await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
-            // A server outside any cluster can only hold single-replica streams, so Auto means per-subject CAS there.
-            if (Options.CasMode != PeerCasMode.Stream && (Options.CasMode != PeerCasMode.Auto || string.IsNullOrEmpty(_connection.ServerInfo?.Cluster)))
-            {
-                _serializeOnStream = false;
-                _casModeKnown = true;
-                return _store;
-            }
-            await StreamSettingsAsync(cancellationToken).ConfigureAwait(false);
-            return _store;
+            stream = await Nats(() => _kv.JetStreamContext.GetStreamAsync("KV_" + Options.Bucket, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)
         {
-            throw new PeerNotFoundException($"bucket {Options.Bucket} does not exist on {_servers}; create it with `peer-typed bucket init`");
+            throw BucketNotFound();
+        }
+        if (stream.Info.Config.MaxMsgsPerSubject < 1) throw new PeerNotFoundException($"stream KV_{Options.Bucket} on {_servers} is not a key-value bucket");
+        _serializeOnStream = Options.CasMode == PeerCasMode.Stream || (Options.CasMode == PeerCasMode.Auto && stream.Info.Config.NumReplicas > 1);
+        _stream = stream;
+    }
+
+    /// <summary>
+    /// NATS.Net's KV store, for what it does well: history, watch and key listings. Opening it costs a STREAM.INFO of
+    /// its own, so single reads and writes do not use it.
+    /// </summary>
+    private async ValueTask<INatsKVStore> StoreAsync(CancellationToken cancellationToken)
+    {
+        if (_store is not null) return _store;
+        try
+        {
+            return _store = await Nats(() => _kv.GetStoreAsync(Options.Bucket, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            throw BucketNotFound();
         }
     }
 
-    /// <summary>The KV store and the bucket's stream settings, fetched once and reused for every later write.</summary>
-    private async ValueTask<INatsKVStore> WriteStoreAsync(CancellationToken cancellationToken)
-    {
-        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        if (_stream is null)
-        {
-            try
-            {
-                await StreamSettingsAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (NatsJSApiException ex) when (ex.Error.Code == 404)
-            {
-                throw new PeerNotFoundException($"bucket {Options.Bucket} does not exist on {_servers}; create it with `peer-typed bucket init`");
-            }
-        }
-        return store;
-    }
+    private PeerNotFoundException BucketNotFound() => new($"bucket {Options.Bucket} does not exist on {_servers}; create it with `peer-typed bucket init`");
 
     /// <summary>Makes <see cref="SizeLimit"/> the bucket's own before a write is planned (the gate plans writes for others).</summary>
-    internal async ValueTask EnsureWriteSettingsAsync(CancellationToken cancellationToken) => await WriteStoreAsync(cancellationToken).ConfigureAwait(false);
-
-    private async ValueTask StreamSettingsAsync(CancellationToken cancellationToken)
-    {
-        _stream = await Nats(() => _kv.JetStreamContext.GetStreamAsync("KV_" + Options.Bucket, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
-        _serializeOnStream = Options.CasMode == PeerCasMode.Stream || (Options.CasMode == PeerCasMode.Auto && _stream.Info.Config.NumReplicas > 1);
-        _casModeKnown = true;
-    }
+    internal ValueTask EnsureWriteSettingsAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
 
     /// <summary>Maps transport failures to one clear, credential-free error.</summary>
     private async ValueTask<T> Nats<T>(Func<ValueTask<T>> call, CancellationToken cancellationToken, string? key = null)
@@ -279,13 +284,17 @@ public sealed partial class PeerStateStore : IAsyncDisposable
         {
             return await call().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NatsNoRespondersException or NatsJSApiNoResponseException)
+        catch (NatsNoRespondersException ex)
         {
-            throw new PeerUnavailableException($"NATS at {_servers} did not answer the JetStream request (is JetStream enabled?)", ex);
+            throw new PeerUnavailableException($"NATS at {_servers} has no JetStream to answer the request (is JetStream enabled?)", ex);
+        }
+        catch (Exception ex) when (ex is NatsJSApiNoResponseException or NatsNoReplyException)
+        {
+            throw new PeerUnavailableException($"NATS at {_servers} did not answer a JetStream request within {_connection.Opts.RequestTimeout.TotalSeconds:0.###} s", ex, timedOut: true);
         }
         catch (Exception ex) when (ex is TimeoutException or NatsJSTimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new PeerUnavailableException($"NATS at {_servers} timed out", ex);
+            throw new PeerUnavailableException($"NATS at {_servers} timed out", ex, timedOut: true);
         }
         catch (NatsJSApiException ex) when (ex.Error.Code is 503)
         {

@@ -1,3 +1,5 @@
+using NATS.Client.Core;
+
 namespace PeerTyped.Client;
 
 /// <summary>Where and how to connect to NATS. Secrets given here never appear in logs or error messages.</summary>
@@ -27,6 +29,13 @@ public sealed record PeerConnectionOptions
     public string? TlsKeyFile { get; init; }
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often an idle connection pings the server to notice it died (NATS.Net's default, 2 minutes). Zero turns
+    /// pings off: right for a connection that lives for one command, where request timeouts notice a dead server and
+    /// the ping timer's shutdown costs a few milliseconds per process.
+    /// </summary>
+    public TimeSpan PingInterval { get; init; } = NatsOpts.Default.PingInterval;
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -4,7 +4,7 @@ using PeerTyped.Runtime;
 namespace PeerTyped.Client;
 
 /// <summary>
-/// The document as stored, in canonical form when it is valid; <see cref="Invalid"/> says why it is not.
+/// The document as stored (upgraded in memory when older); <see cref="Invalid"/> says why it is not valid.
 /// <see cref="Stored"/> is set when the stored bytes are an older schema version that <see cref="Json"/> upgrades.
 /// </summary>
 internal readonly record struct Current(ReadOnlyMemory<byte> Json, PeerCycle? Document, PeerValidationException? Invalid, ReadOnlyMemory<byte>? Stored = null);
@@ -36,9 +36,10 @@ internal static class PeerWriteRules
             return new Current(stored, null, new PeerValidationException(entry.Key, validation.Violations,
                 $"stored revision {entry.Revision} is not schema-valid, so it cannot be changed (an operator can restore a good revision: `peer-typed doctor {entry.Key}`)"));
         }
-        // Compare against the document as this writer would write it, so formatting differences are never "changes".
+        // The stored bytes as they are: the diff compares JSON values (JsonElement.DeepEquals), so formatting and key
+        // order are never "changes", and re-writing the stored revision in canonical form would cost every update.
         var upgraded = PeerDocumentVersions.VersionOf(entry.Value.Span) is { } version && version < PeerDocumentVersions.Current;
-        return new Current(document.ToUtf8Bytes(), document, null, upgraded ? entry.Value : null);
+        return new Current(stored, document, null, upgraded ? entry.Value : null);
     }
 
     /// <summary>Validation, key check, diff, ownership and size for an update of <paramref name="current"/>.</summary>
@@ -99,7 +100,17 @@ internal static class PeerWriteRules
     {
         var validation = PeerCycle.Validate(json.Span);
         if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
-        return Canonical(key, PeerCycle.Parse(json.Span), what);
+        var document = PeerCycle.Parse(json.Span);
+        var bytes = document.ToUtf8Bytes();
+        // Input already in canonical form (what every PeerTyped client sends the gate) was validated as these very
+        // bytes; anything else is validated again as written.
+        if (!bytes.AsSpan().SequenceEqual(json.Span))
+        {
+            validation = PeerCycle.Validate(bytes);
+            if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
+        }
+        CheckKey(key, document, what);
+        return bytes;
     }
 
     /// <summary>
@@ -111,10 +122,15 @@ internal static class PeerWriteRules
         var bytes = document.ToUtf8Bytes();
         var validation = PeerCycle.Validate(bytes);
         if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
+        CheckKey(key, document, what);
+        return bytes;
+    }
+
+    private static void CheckKey(string key, PeerCycle document, string what)
+    {
         PeerKey.Parse(key);
         var mismatches = PeerDocumentCheck.KeyMismatches(key, document);
         if (mismatches.Count > 0) throw new PeerValidationException(key, mismatches, what + " does not match its key");
-        return bytes;
     }
 
     public static void CheckOwnership(string key, string? role, IReadOnlyList<JsonChange> changes)

@@ -161,6 +161,34 @@ public class CliTests(NatsServerFixture nats) : IClassFixture<NatsServerFixture>
     }
 
     [Fact]
+    public async Task Bucket_init_hardens_a_bucket_that_another_tool_created()
+    {
+        var cli = new CliRunner(nats.Server);
+        // What `nats kv add` and the seed's scripts leave: a KV bucket with rollup headers allowed and purge not denied.
+        await using (var connection = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = nats.Server.Url }))
+        {
+            var kv = new NATS.Client.KeyValueStore.NatsKVContext(new NATS.Client.JetStream.NatsJSContext(connection));
+            await kv.CreateStoreAsync(new NATS.Client.KeyValueStore.NatsKVConfig(cli.Bucket) { History = 64, MaxValueSize = 1024 * 1024 });
+        }
+        var before = await cli.RunAsync("-o", "json", "bucket", "info");
+        Assert.True(JsonNode.Parse(before.Stdout)!["allow_rollup_hdrs"]!.GetValue<bool>(), before.ToString());
+        Assert.Contains("WARN: rollup headers allowed", before.Stderr, StringComparison.Ordinal);
+
+        var init = await cli.RunAsync("-o", "json", "bucket", "init");
+        Assert.True(init.ExitCode == 0, init.ToString());
+        Assert.Contains($"Hardened bucket {cli.Bucket}", init.Stderr, StringComparison.Ordinal);
+        var after = JsonNode.Parse(init.Stdout)!;
+        Assert.False(after["allow_rollup_hdrs"]!.GetValue<bool>());
+        Assert.True(after["deny_purge"]!.GetValue<bool>());
+        Assert.True(after["deny_delete"]!.GetValue<bool>());
+        Assert.Empty(after["warnings"]!.AsArray());
+
+        var again = await cli.RunAsync("bucket", "init");
+        Assert.Equal(0, again.ExitCode);
+        Assert.DoesNotContain("Hardened", again.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Demo_runs_a_whole_cycle_and_prints_its_history()
     {
         var cli = await ReadyAsync(create: false);

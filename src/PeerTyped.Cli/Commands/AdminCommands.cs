@@ -15,7 +15,7 @@ internal sealed partial class CommandFactory
         var replicas = new Option<int>("--replicas") { Description = "Replicas (1 on a single server, 3 on a cluster)", DefaultValueFactory = _ => 1 };
         var storage = new Option<string>("--storage") { Description = "file or memory", DefaultValueFactory = _ => "file" }.AcceptOnlyFromAmong("file", "memory");
         var maxValueSize = new Option<int>("--max-value-size") { Description = "Largest document in bytes", DefaultValueFactory = _ => 1024 * 1024 };
-        var init = Define("init", "Create the bucket if it is missing; an existing bucket with other settings is reported, not changed", async invocation =>
+        var init = Define("init", "Create the bucket if it is missing, or harden an existing one (deny delete and purge, no rollup headers); other differing settings are reported, not changed", async invocation =>
         {
             var connection = invocation.Options.ConnectionOptions(invocation.Parse);
             var storeOptions = invocation.Options.StoreOptions(invocation.Parse) with
@@ -50,9 +50,9 @@ internal sealed partial class CommandFactory
         if (info.History <= 1) warnings.Add("history is 1: no earlier revision to restore after a bad write");
         if (info.IsCluster && info.Replicas < 3) warnings.Add($"replicas {info.Replicas} on a cluster: one server's loss loses the state");
         if (info.MaxValueSize <= 0) warnings.Add("no max value size: an oversized document is only stopped by the server's max_payload");
-        if (info.AllowRollup) warnings.Add("rollup headers allowed: one publish with Nats-Rollup: all erases every key, Nats-Rollup: sub a key's whole history (peer-typed bucket init sets allow_rollup_hdrs false on a new bucket)");
-        if (!info.DenyPurge) warnings.Add("purge allowed: a user permitted $JS.API.STREAM.PURGE can erase the history (set deny_purge)");
-        if (!info.DenyDelete) warnings.Add("message delete allowed: a user permitted $JS.API.STREAM.MSG.DELETE can remove revisions (set deny_delete)");
+        if (info.AllowRollup) warnings.Add("rollup headers allowed: one publish with Nats-Rollup: all erases every key, Nats-Rollup: sub a key's whole history (`peer-typed bucket init` turns them off)");
+        if (!info.DenyPurge) warnings.Add("purge allowed: a user permitted $JS.API.STREAM.PURGE can erase the history (`peer-typed bucket init` sets deny_purge)");
+        if (!info.DenyDelete) warnings.Add("message delete allowed: a user permitted $JS.API.STREAM.MSG.DELETE can remove revisions (`peer-typed bucket init` sets deny_delete)");
         if (info.MaxAge > TimeSpan.Zero) warnings.Add($"max age {info.MaxAge}: revisions older than that disappear, good ones included");
         foreach (var warning in warnings) invocation.Terminal.Warn(warning);
         if (invocation.JsonOutput)
