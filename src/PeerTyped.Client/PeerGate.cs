@@ -90,20 +90,31 @@ public sealed partial class PeerStateStore
         return _gateDiscovered ??= await DiscoverGateAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Whether a gate answers <c>$SRV.PING.peer-typed-gate</c> (no responders: answered at once, no).</summary>
+    /// <summary>
+    /// Whether a gate answers <c>$SRV.PING.peer-typed-gate</c>. Without a gate the server answers "no responders" at
+    /// once; a ping that merely goes unanswered (a busy machine) is asked again with the full request timeout before
+    /// the answer is no, since writing directly where a gate runs is refused by the server's permissions anyway.
+    /// </summary>
     public async Task<bool> DiscoverGateAsync(CancellationToken cancellationToken = default)
     {
-        try
+        foreach (var timeout in new[] { TimeSpan.FromMilliseconds(Math.Min(1000, _connection.Opts.RequestTimeout.TotalMilliseconds)), _connection.Opts.RequestTimeout })
         {
-            var timeout = TimeSpan.FromMilliseconds(Math.Min(1000, _connection.Opts.RequestTimeout.TotalMilliseconds));
-            await _connection.RequestAsync<byte[], byte[]>("$SRV.PING." + PeerGateProtocol.ServiceName, [], requestSerializer: Raw, replySerializer: Raw,
-                replyOpts: new NatsSubOpts { Timeout = timeout }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return true;
+            try
+            {
+                await _connection.RequestAsync<byte[], byte[]>("$SRV.PING." + PeerGateProtocol.ServiceName, [], requestSerializer: Raw, replySerializer: Raw,
+                    replyOpts: new NatsSubOpts { Timeout = timeout }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (NatsNoRespondersException)
+            {
+                return false;
+            }
+            catch (Exception ex) when (ex is NatsNoReplyException or TimeoutException)
+            {
+                // Unanswered: ask once more with the longer timeout.
+            }
         }
-        catch (Exception ex) when (ex is NatsNoRespondersException or NatsNoReplyException or TimeoutException)
-        {
-            return false;
-        }
+        return false;
     }
 
     /// <summary>
@@ -221,7 +232,21 @@ public sealed partial class PeerGateService : IAsyncDisposable
     public static async Task<PeerGateService> StartAsync(PeerStateStore store, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         if (store.Options.WriteMode != PeerWriteMode.Direct) throw new PeerUsageException("the gate writes directly: its store's write mode must be Direct");
-        await store.EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+        // A service outlives a slow start: a bucket lookup that times out (a busy server) is tried again until the
+        // retry deadline; a missing bucket or a refusal ends the start at once.
+        var budget = store.NewBudget();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await store.EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (PeerUnavailableException ex) when (ex.TimedOut && !cancellationToken.IsCancellationRequested)
+            {
+                if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw;
+            }
+        }
         var gate = new PeerGateService(store, logger ?? NullLogger.Instance);
         var context = new NatsSvcContext(store.Connection);
         var service = await context.AddServiceAsync(new NatsSvcConfig(PeerGateProtocol.ServiceName, "1.0.0")
