@@ -12,7 +12,7 @@ public static class PeerCycles
         var created = now ?? Runtime.FieldText.ParseDateTime("now");
         return new PeerCycle
         {
-            Version = PeerCycle.SchemaVersion,
+            Version = PeerDocumentVersions.Current,
             CycleId = key,
             Metadata = new Metadata
             {

@@ -10,7 +10,9 @@ namespace PeerTyped.Client;
 public static class PeerDocumentVersions
 {
     /// <summary>The schema version this build writes.</summary>
-    public static int Current => PeerCycle.SchemaVersion;
+    // Read at run time, not the generated constant (which the compiler would copy into this assembly): the version is
+    // the PeerTyped.Contracts assembly's, so a v2 Contracts next to this client makes it a v2 client.
+    public static int Current => PeerCycle.Upgrades.CurrentVersion;
 
     /// <summary>Every schema version this build reads, oldest first.</summary>
     public static IReadOnlyList<int> Readable => PeerCycle.Upgrades.ReadableVersions;

@@ -28,6 +28,9 @@ public static partial class PeerKey
         return (match.Groups["prefix"].Value, int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture));
     }
 
+    /// <summary>Whether <paramref name="key"/> is a PEER cycle key (not a counter, not anything else).</summary>
+    public static bool IsCycleKey(string key) => CycleKey().IsMatch(key);
+
     /// <summary>Checks a key prefix (<c>peer.spec.&lt;name&gt;</c>, …).</summary>
     public static string CheckPrefix(string? prefix)
     {

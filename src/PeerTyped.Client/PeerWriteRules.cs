@@ -3,8 +3,11 @@ using PeerTyped.Runtime;
 
 namespace PeerTyped.Client;
 
-/// <summary>The document as stored (upgraded in memory when older); <see cref="Invalid"/> says why it is not valid.</summary>
-internal readonly record struct Current(ReadOnlyMemory<byte> Json, PeerCycle? Document, PeerValidationException? Invalid);
+/// <summary>
+/// The document as stored (upgraded in memory when older); <see cref="Invalid"/> says why it is not valid.
+/// <see cref="Stored"/> is set when the stored bytes are an older schema version that <see cref="Json"/> upgrades.
+/// </summary>
+internal readonly record struct Current(ReadOnlyMemory<byte> Json, PeerCycle? Document, PeerValidationException? Invalid, ReadOnlyMemory<byte>? Stored = null);
 
 /// <summary>The new document: typed (already in canonical form once written) or raw JSON from an untyped transform.</summary>
 internal readonly record struct Proposal(PeerCycle? Typed, ReadOnlyMemory<byte>? Json);
@@ -35,7 +38,8 @@ internal static class PeerWriteRules
         }
         // The stored bytes as they are: the diff compares JSON values (JsonElement.DeepEquals), so formatting and key
         // order are never "changes", and re-writing the stored revision in canonical form would cost every update.
-        return new Current(stored, document, null);
+        var upgraded = PeerDocumentVersions.VersionOf(entry.Value.Span) is { } version && version < PeerDocumentVersions.Current;
+        return new Current(stored, document, null, upgraded ? entry.Value : null);
     }
 
     /// <summary>Validation, key check, diff, ownership and size for an update of <paramref name="current"/>.</summary>
@@ -46,7 +50,13 @@ internal static class PeerWriteRules
         IReadOnlyList<JsonChange> changes = current.Document is null
             ? [new JsonChange(string.Empty, "(invalid document)", "(valid document)")]
             : JsonChanges.Between(current.Json, next);
-        if (changes.Count == 0) return new WritePlan(null, changes);
+        if (changes.Count == 0)
+        {
+            // The operator's unchanged document over an older stored version is `migrate`: it stores the current
+            // version, and the changes logged are the upgrade's. Any other role's no-op stays a no-op.
+            if (current.Stored is not { } stored || role != PeerCycle.Superuser) return new WritePlan(null, changes);
+            changes = JsonChanges.Between(stored, next);
+        }
         CheckOwnership(key, role, changes);
         CheckSize(key, next, sizeLimit);
         return new WritePlan(next, changes);

@@ -53,6 +53,10 @@ public sealed class CliRunner(NatsServer? server)
     public Task<CliResult> RunAsync(string[] arguments, IDictionary<string, string?>? environment, string? stdin) =>
         StartAsync(Binary, arguments, environment, stdin);
 
+    /// <summary>Runs another peer-typed binary (a build of another schema version) with this runner's server, bucket and home.</summary>
+    public Task<CliResult> RunBinaryAsync(string binary, string[] arguments, IDictionary<string, string?>? environment = null) =>
+        StartAsync(binary, arguments, environment, null);
+
     public Task<CliResult> ScriptAsync(string script, string[] arguments, IDictionary<string, string?>? environment = null, string? stdin = null) =>
         StartAsync(Path.Combine(RepoRoot, "scripts", "peer", script), arguments, environment, stdin);
 

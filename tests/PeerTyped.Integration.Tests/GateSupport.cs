@@ -63,9 +63,9 @@ internal sealed class GateProcess : IAsyncDisposable
 
     public string Log => string.Join("\n", _log);
 
-    public static async Task<GateProcess> StartAsync(NatsServer server, string bucket, string user = "gate")
+    public static async Task<GateProcess> StartAsync(NatsServer server, string bucket, string user = "gate", string? binary = null)
     {
-        var start = new ProcessStartInfo(CliRunner.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(binary ?? CliRunner.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { "--server", server.Url, "--bucket", bucket, "--timeout", "2", "gate" }) start.ArgumentList.Add(argument);
         start.Environment["NATS_USER"] = user;
         start.Environment["NATS_PASSWORD"] = SecureServer.Password(user);

@@ -14,6 +14,8 @@ internal sealed partial class CommandFactory(GlobalOptions options, TextWriter o
         Bucket(), Cycle(), Server(), Demo(), Doctor(), Restore(), Lint(), Gate(), Schema(),
         // issue 16
         ListCycles(), Edit(), Completion(),
+        // issue 14
+        Migrate(),
     ];
 
     /// <summary>Commands that never connect to NATS, by their path below the root.</summary>

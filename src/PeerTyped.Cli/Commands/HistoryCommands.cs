@@ -228,11 +228,15 @@ internal sealed partial class CommandFactory
                         w.WriteString("operation", entry.Operation.ToString().ToLowerInvariant());
                         w.WriteString("created", Timestamp.Format(entry.Created));
                         var valid = entry.Operation == PeerOperation.Put && JsonError(entry.Value) is null;
-                        var newer = valid && PeerDocumentVersions.IsNewer(entry.Value.Span);
-                        if (newer) w.WriteNumber("schema_version", PeerDocumentVersions.VersionOf(entry.Value.Span)!.Value);
-                        // A cycle counter holds a number, not a document: no schema verdict for it.
-                        if (CycleCounter.IsCounterKey(entry.Key, out _)) w.WriteNull("schema_valid");
-                        else w.WriteBoolean("schema_valid", valid && !newer && PeerDocumentVersions.Validate(entry.Key, entry.Value).IsValid);
+                        // As history reports it: a newer version's document is not invalid, only unknown to this build.
+                        var version = valid ? PeerDocumentVersions.VersionOf(entry.Value.Span) : null;
+                        var newer = version > PeerDocumentVersions.Current;
+                        if (version is { } v) w.WriteNumber("schema_version", v);
+                        else w.WriteNull("schema_version");
+                        w.WriteBoolean("newer_schema_version", newer);
+                        // A cycle counter holds a number, not a document: no schema verdict for it; nor for a newer version's document.
+                        if (newer || CycleCounter.IsCounterKey(entry.Key, out _)) w.WriteNull("schema_valid");
+                        else w.WriteBoolean("schema_valid", valid && PeerDocumentVersions.Validate(entry.Key, entry.Value).IsValid);
                         if (valid && Compact(entry.Value) is { } compact) w.WriteRaw("value", compact);
                         else w.WriteNull("value");
                     }));

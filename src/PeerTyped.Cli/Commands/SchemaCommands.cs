@@ -7,7 +7,7 @@ namespace PeerTyped.Cli.Commands;
 
 internal sealed partial class CommandFactory
 {
-    private Command Schema() => new("schema", "Schema evolution: compare two versions of the PEER schema") { Subcommands = { SchemaDiff() } };
+    private Command Schema() => new("schema", "Schema evolution: compare two versions of the PEER schema, check stored documents against a new one") { Subcommands = { SchemaDiff(), SchemaCheck() } };
 
     private Command SchemaDiff()
     {
