@@ -1,10 +1,14 @@
+#if SCHEMA_CHECK
 extern alias JsonEverything;
+#endif
 
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+#if SCHEMA_CHECK
 using JsonEverything::Json.Schema;
+#endif
 using PeerTyped.Cli.Console;
 using PeerTyped.Client;
 using PeerTyped.Contracts;
@@ -20,80 +24,89 @@ internal sealed partial class CommandFactory
 {
     private static Option<string?> PrefixOption(string what) => new("--prefix") { Description = $"Only keys under this prefix (e.g. peer.spec.my-feature, or peer.spec); default: every cycle key in the bucket. {what}" };
 
-    /// <summary>One stored document judged against a schema that is not this build's: the key, its revision and what is wrong.</summary>
-    private sealed record CheckedKey(string Key, ulong Revision, int? Version, IReadOnlyList<Violation> Violations);
 
     private Command SchemaCheck()
     {
         var newPath = new Argument<string>("new") { Description = "The new schema (e.g. schemas/peer-cycle.schema.json after your change)" };
         var prefix = PrefixOption("Counter keys (.cycle.current) are not documents and are skipped.");
-        return Define("check", "Read the latest revision of every key and report whether it is valid under NEW.json after NEW.json's declared upgrades (JsonSchema.Net, formats checked); exit 0 only when all are", async invocation =>
+        return Define("check", "Read the latest revision of every key and report whether it is valid under NEW.json after NEW.json's declared upgrades (JsonSchema.Net, formats checked); exit 0 only when all are", invocation =>
+#if SCHEMA_CHECK
+            CheckSchemaAsync(invocation, invocation.Get(newPath)!, invocation.Get(prefix)),
+#else
+            SchemaCheckProcess.RunAsync(invocation),
+#endif
+            newPath, prefix);
+    }
+
+#if SCHEMA_CHECK
+    /// <summary>One stored document judged against a schema that is not this build's: the key, its revision and what is wrong.</summary>
+    private sealed record CheckedKey(string Key, ulong Revision, int? Version, IReadOnlyList<Violation> Violations);
+
+    private static async Task<int> CheckSchemaAsync(Invocation invocation, string path, string? prefix)
+    {
+        var (_, text) = await ReadSchemaAsync(path, invocation.CancellationToken).ConfigureAwait(false);
+        var (newVersion, upgrades, schema) = LoadNewSchema(path, text);
+        var evaluation = new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical, RequireFormatValidation = true };
+        var results = new List<CheckedKey>();
+        await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
+        await foreach (var key in store.CycleKeysAsync(prefix, invocation.CancellationToken).ConfigureAwait(false))
         {
-            var path = invocation.Get(newPath)!;
-            var (_, text) = await ReadSchemaAsync(path, invocation.CancellationToken).ConfigureAwait(false);
-            var (newVersion, upgrades, schema) = LoadNewSchema(path, text);
-            var evaluation = new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical, RequireFormatValidation = true };
-            var results = new List<CheckedKey>();
-            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
-            await foreach (var key in store.CycleKeysAsync(invocation.Get(prefix), invocation.CancellationToken).ConfigureAwait(false))
+            PeerRawEntry entry;
+            try
             {
-                PeerRawEntry entry;
-                try
-                {
-                    entry = await store.ReadRawAsync(key, 0, invocation.CancellationToken).ConfigureAwait(false);
-                }
-                catch (PeerNotFoundException)
-                {
-                    continue; // deleted between the listing and the read
-                }
-                results.Add(CheckOne(entry, newVersion, upgrades, schema, evaluation));
+                entry = await store.ReadRawAsync(key, 0, invocation.CancellationToken).ConfigureAwait(false);
             }
-            var invalid = results.Where(r => r.Violations.Count > 0).ToList();
-            if (invocation.JsonOutput)
+            catch (PeerNotFoundException)
             {
-                invocation.Terminal.Data(Json.Object(w =>
+                continue; // deleted between the listing and the read
+            }
+            results.Add(CheckOne(entry, newVersion, upgrades, schema, evaluation));
+        }
+        var invalid = results.Where(r => r.Violations.Count > 0).ToList();
+        if (invocation.JsonOutput)
+        {
+            invocation.Terminal.Data(Json.Object(w =>
+            {
+                w.WriteNumber("schema_version", newVersion);
+                w.WriteNumber("keys", results.Count);
+                w.WriteNumber("valid", results.Count - invalid.Count);
+                w.WriteNumber("invalid", invalid.Count);
+                w.WriteStartArray("invalid_keys");
+                foreach (var result in invalid)
                 {
-                    w.WriteNumber("schema_version", newVersion);
-                    w.WriteNumber("keys", results.Count);
-                    w.WriteNumber("valid", results.Count - invalid.Count);
-                    w.WriteNumber("invalid", invalid.Count);
-                    w.WriteStartArray("invalid_keys");
-                    foreach (var result in invalid)
+                    w.WriteStartObject();
+                    w.WriteString("key", result.Key);
+                    w.WriteNumber("revision", result.Revision);
+                    if (result.Version is { } version) w.WriteNumber("schema_version", version);
+                    else w.WriteNull("schema_version");
+                    w.WriteStartArray("violations");
+                    foreach (var violation in result.Violations)
                     {
                         w.WriteStartObject();
-                        w.WriteString("key", result.Key);
-                        w.WriteNumber("revision", result.Revision);
-                        if (result.Version is { } version) w.WriteNumber("schema_version", version);
-                        else w.WriteNull("schema_version");
-                        w.WriteStartArray("violations");
-                        foreach (var violation in result.Violations)
-                        {
-                            w.WriteStartObject();
-                            w.WriteString("pointer", violation.Pointer);
-                            w.WriteString("message", violation.Message);
-                            w.WriteEndObject();
-                        }
-                        w.WriteEndArray();
+                        w.WriteString("pointer", violation.Pointer);
+                        w.WriteString("message", violation.Message);
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();
-                }, indented: true));
-            }
-            else
-            {
-                foreach (var result in invalid)
-                {
-                    foreach (var violation in result.Violations)
-                    {
-                        invocation.Terminal.Data($"{result.Key}: revision {result.Revision}: {(violation.Pointer.Length == 0 ? "(document)" : violation.Pointer)}: {violation.Message}");
-                    }
+                    w.WriteEndObject();
                 }
-                invocation.Terminal.Data($"{results.Count} keys: {results.Count - invalid.Count} valid, {invalid.Count} invalid");
+                w.WriteEndArray();
+            }, indented: true));
+        }
+        else
+        {
+            foreach (var result in invalid)
+            {
+                foreach (var violation in result.Violations)
+                {
+                    invocation.Terminal.Data($"{result.Key}: revision {result.Revision}: {(violation.Pointer.Length == 0 ? "(document)" : violation.Pointer)}: {violation.Message}");
+                }
             }
-            if (invalid.Count == 0) return 0;
-            invocation.Terminal.Error($"{invalid.Count} of {results.Count} keys would not be valid under {path} (schema version {newVersion}); first: {invalid[0].Key}: {invalid[0].Violations[0]}");
-            return PeerExitCodes.Invalid;
-        }, newPath, prefix);
+            invocation.Terminal.Data($"{results.Count} keys: {results.Count - invalid.Count} valid, {invalid.Count} invalid");
+        }
+        if (invalid.Count == 0) return 0;
+        invocation.Terminal.Error($"{invalid.Count} of {results.Count} keys would not be valid under {path} (schema version {newVersion}); first: {invalid[0].Key}: {invalid[0].Violations[0]}");
+        return PeerExitCodes.Invalid;
     }
 
     /// <summary>NEW.json's version, its declared upgrades (run by the same interpreter the generated code uses) and the schema itself.</summary>
@@ -170,6 +183,8 @@ internal sealed partial class CommandFactory
             CollectFailures(child, violations);
         }
     }
+
+#endif
 
     private Command Migrate()
     {
