@@ -192,7 +192,13 @@ public sealed partial class PeerStateStore
             if (ack.Error is { ErrCode: 10071 })
             {
                 // Refused: the key moved (the next read tells), or on a replicated bucket another key did (retried on the new sequence).
-                if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) return UnknownOrConflict(key, baseRevision, attemptId, baseRevision, unanswered);
+                if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false))
+                {
+                    // Out of time, but "conflict" would make the caller re-apply its change: first make sure the key did
+                    // not move because of this very attempt (a re-sent gate request whose first copy landed).
+                    if (await FindOwnWriteAsync(key, baseRevision, attemptId, CancellationToken.None).ConfigureAwait(false) is { } own) return Recognised(key, baseRevision, own, attemptId);
+                    return UnknownOrConflict(key, baseRevision, attemptId, baseRevision, unanswered);
+                }
                 continue;
             }
             if (ack.Error is { } error)
