@@ -234,19 +234,7 @@ public sealed partial class PeerGateService : IAsyncDisposable
         if (store.Options.WriteMode != PeerWriteMode.Direct) throw new PeerUsageException("the gate writes directly: its store's write mode must be Direct");
         // A service outlives a slow start: a bucket lookup that times out (a busy server) is tried again until the
         // retry deadline; a missing bucket or a refusal ends the start at once.
-        var budget = store.NewBudget();
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await store.EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            catch (PeerUnavailableException ex) when (ex.TimedOut && !cancellationToken.IsCancellationRequested)
-            {
-                if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw;
-            }
-        }
+        await PeerStateStore.RetryTimedOutReadAsync(() => store.EnsureOpenAsync(cancellationToken), store.NewBudget(), cancellationToken).ConfigureAwait(false);
         var gate = new PeerGateService(store, logger ?? NullLogger.Instance);
         var context = new NatsSvcContext(store.Connection);
         var service = await context.AddServiceAsync(new NatsSvcConfig(PeerGateProtocol.ServiceName, "1.0.0")

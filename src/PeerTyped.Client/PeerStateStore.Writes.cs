@@ -95,10 +95,10 @@ public sealed partial class PeerStateStore
         var gate = await UseGateAsync(cancellationToken).ConfigureAwait(false);
         if (gate) role = GateRole(role);
         var budget = NewBudget();
-        await ReadForWriteAsync(async () => { await OpenAsync(cancellationToken).ConfigureAwait(false); return true; }, budget, cancellationToken).ConfigureAwait(false);
+        await RetryTimedOutReadAsync(() => OpenAsync(cancellationToken).AsTask(), budget, cancellationToken).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
-            var entry = await ReadForWriteAsync(() => ReadRawAsync(key, 0, cancellationToken), budget, cancellationToken).ConfigureAwait(false);
+            var entry = await RetryTimedOutReadAsync(() => ReadRawAsync(key, 0, cancellationToken), budget, cancellationToken).ConfigureAwait(false);
             telemetry.Attempt(attempt, entry.Revision);
             LogRead(key, entry.Revision, attempt);
             var current = PeerWriteRules.Load(entry);
@@ -132,10 +132,11 @@ public sealed partial class PeerStateStore
     }
 
     /// <summary>
-    /// A read a write depends on that went unanswered (a timed-out request under load, not a refusal) is tried again
-    /// within the write's retry budget: nothing has been sent yet, so trying again cannot change what the write means.
+    /// A read that a write (or the gate's start) depends on and that went unanswered — a timed-out request under load,
+    /// not a refusal — is tried again within <paramref name="budget"/>: nothing has been sent yet, so trying again cannot
+    /// change what the write means.
     /// </summary>
-    private static async Task<T> ReadForWriteAsync<T>(Func<Task<T>> read, RetryBudget budget, CancellationToken cancellationToken)
+    internal static async Task<T> RetryTimedOutReadAsync<T>(Func<Task<T>> read, RetryBudget budget, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -149,6 +150,10 @@ public sealed partial class PeerStateStore
             }
         }
     }
+
+    /// <inheritdoc cref="RetryTimedOutReadAsync{T}"/>
+    internal static Task RetryTimedOutReadAsync(Func<Task> read, RetryBudget budget, CancellationToken cancellationToken) =>
+        RetryTimedOutReadAsync(async () => { await read().ConfigureAwait(false); return true; }, budget, cancellationToken);
 
     /// <summary>
     /// Operator recovery: writes the exact bytes of <paramref name="revision"/> as a new revision, by compare-and-set
