@@ -23,7 +23,8 @@ public class ValidationBenchmarks
         // NJsonSchema resolves only draft-4 style "definitions"; the same schema with $defs renamed is equivalent.
         var draft4Style = Inputs.SchemaText().Replace("\"$defs\"", "\"definitions\"", StringComparison.Ordinal).Replace("#/$defs/", "#/definitions/", StringComparison.Ordinal);
         _njsonSchema = NJsonSchema.JsonSchema.FromJsonAsync(draft4Style).GetAwaiter().GetResult();
-        _jsonSchemaNet = Json.Schema.JsonSchema.FromText(Inputs.SchemaText());
+        // Its own registry: with --inProcess every benchmark's set-up runs in one process, and the global one refuses a second registration.
+        _jsonSchemaNet = Json.Schema.JsonSchema.FromText(Inputs.SchemaText(), new Json.Schema.BuildOptions { SchemaRegistry = new Json.Schema.SchemaRegistry() });
         // Every contender must agree the document is valid, or the comparison means nothing.
         if (!PeerCycle.Validate(_utf8).IsValid || !NJsonSchemaValidate() || !JsonSchemaNetEvaluate()) throw new InvalidOperationException("validators disagree on the benchmark document");
     }

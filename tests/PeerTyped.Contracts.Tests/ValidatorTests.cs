@@ -96,4 +96,64 @@ public class ValidatorTests
             ["instruction", "highlights", "completion", "next_action"],
             PeerCycle.Validate(Documents.Bytes(document)).Violations.Select(v => v.Message.Split('"')[1]));
     }
+
+    /// <summary>The minimal document as compact text with <paramref name="insert"/> placed right after <paramref name="after"/>.</summary>
+    private static byte[] WithText(string after, string insert, Action<JsonNode>? change = null)
+    {
+        var document = Documents.Node(Documents.Minimal());
+        change?.Invoke(document);
+        var text = document.ToJsonString();
+        var at = text.IndexOf(after, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"{after} not in {text}");
+        return Encoding.UTF8.GetBytes(text.Insert(at + after.Length, insert));
+    }
+
+    private static void OpenResults(JsonNode document)
+    {
+        document["phases"]!["execute"]!["status"] = "in_progress";
+        document["phases"]!["execute"]!["output"] = new JsonObject { ["results"] = new JsonObject { ["n"] = 1 } };
+    }
+
+    [Theory]
+    [InlineData("\"phases\":{", "\"plan\":{\"status\":\"pending\"},", "/phases: the member \"plan\" appears twice")]
+    [InlineData("\"phases\":{", "\"pl\\u0061n\":{\"status\":\"pending\"},", "/phases: the member \"plan\" appears twice")]
+    [InlineData("{", "\"zz\":1,\"zz\":2,", "(document): the member \"zz\" appears twice")]
+    public void A_member_twice_in_a_schema_object_is_the_one_violation(string after, string insert, string expectedStart)
+    {
+        var violations = PeerCycle.Validate(WithText(after, insert)).Violations;
+        Assert.StartsWith(expectedStart, Assert.Single(violations).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_member_twice_inside_open_content_is_found_with_its_pointer()
+    {
+        var inside = WithText("\"results\":{", "\"list\":[0,{\"deep\":{\"b\":1,\"b\":2}}],", OpenResults);
+        Assert.StartsWith("/phases/execute/output/results/list/1/deep: the member \"b\" appears twice",
+            Assert.Single(PeerCycle.Validate(inside).Violations).ToString(), StringComparison.Ordinal);
+        Assert.True(PeerCycle.Validate(WithText("\"results\":{", "\"list\":[0,{\"deep\":{\"b\":1,\"c\":2}}],", OpenResults)).IsValid);
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(40)]
+    [InlineData(500)]
+    public void Many_open_members_are_told_apart_by_name_and_a_repeat_is_still_found(int count)
+    {
+        var members = string.Concat(Enumerable.Range(0, count).Select(i => $"\"m{i}\":{{\"x\":{i}}},"));
+        Assert.True(PeerCycle.Validate(WithText("\"results\":{", members, OpenResults)).IsValid);
+        var repeated = WithText("\"results\":{", members + "\"m0\":0,", OpenResults);
+        Assert.StartsWith("/phases/execute/output/results: the member \"m0\" appears twice",
+            Assert.Single(PeerCycle.Validate(repeated).Violations).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validating_again_on_the_same_thread_starts_clean()
+    {
+        var duplicate = WithText("{", "\"zz\":1,\"zz\":2,");
+        Assert.False(PeerCycle.Validate(duplicate).IsValid);
+        var first = PeerCycle.Validate(WithText("{", "\"zz\":1,"));
+        Assert.Equal("/zz", Assert.Single(first.Violations).Pointer);
+        Assert.True(PeerCycle.Validate(Encoding.UTF8.GetBytes(Documents.Minimal())).IsValid);
+        Assert.Equal("/zz", Assert.Single(first.Violations).Pointer);
+    }
 }

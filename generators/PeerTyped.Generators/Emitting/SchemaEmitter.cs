@@ -302,12 +302,18 @@ namespace PeerTyped.Generators.Emitting
                 w.Line("bool present" + property.MemberName + " = false;");
                 w.Line(Json + "Utf8JsonReader at" + property.MemberName + " = default;");
             }
+            // Repeated member names are refused in the same pass: a bit per named member, a set (made on first use) for the rest.
+            for (var word = 0; word * 64 < model.Properties.Count; word++) w.Line("ulong seen" + word.ToString(CultureInfo.InvariantCulture) + " = 0;");
+            w.Line(Runtime + "MemberNames others = default;");
             w.Open("while (reader.Read() && reader.TokenType == " + Json + "JsonTokenType.PropertyName)");
             var first = true;
+            var index = 0;
             foreach (var property in model.Properties)
             {
                 w.Open((first ? "if" : "else if") + " (reader.ValueTextEquals(" + CodeWriter.Utf8Literal(property.JsonName) + "))");
                 first = false;
+                w.Line("if (context.RepeatedMember(ref reader, ref seen" + (index / 64).ToString(CultureInfo.InvariantCulture) + ", 1UL << " + (index % 64).ToString(CultureInfo.InvariantCulture) + ")) continue;");
+                index++;
                 w.Line("reader.Read();");
                 if (property.IsRequired) w.Line("has" + property.MemberName + " = true;");
                 if (ruleMembers.Contains(property)) w.Line("present" + property.MemberName + " = true; at" + property.MemberName + " = reader;");
@@ -319,18 +325,19 @@ namespace PeerTyped.Generators.Emitting
             w.Open(first ? "" : "else");
             if (model.AllowsExtraProperties)
             {
-                w.Line("reader.Read();");
-                w.Line("reader.Skip();");
+                w.Line("if (context.OtherMember(ref reader, ref others)) context.SkipCheckingNames(ref reader);");
             }
             else
             {
+                // The name is decoded only for the message: an unknown member makes the document invalid anyway.
                 w.Line("var name = reader.GetString()!;");
-                w.Line("reader.Read();");
+                w.Line("if (!context.OtherMember(ref reader, ref others)) continue;");
                 var allowed = model.Properties.Count == 0 ? "none" : string.Join(", ", model.Properties.Select(p => p.JsonName));
                 w.Line("context.UnknownProperty(ref reader, name, " + CodeWriter.Literal(allowed) + ");");
             }
             w.Close();
             w.Close();
+            w.Line("context.EndMembers(ref others);");
             foreach (var property in model.Properties.Where(p => p.IsRequired))
             {
                 w.Line("if (!has" + property.MemberName + ") context.MissingProperty(" + CodeWriter.Literal(property.JsonName) + ");");
