@@ -135,7 +135,12 @@ public sealed partial class PeerStateStore
     private async Task<CasOutcome> GateWriteAsync(string operation, string role, string key, ulong baseRevision, byte[] document, string attemptId, CancellationToken cancellationToken)
     {
         var reply = await GateRequestAsync(operation, role, key, PeerGateProtocol.WriteHeaders(Options.Bucket, key, baseRevision, attemptId), document, cancellationToken, baseRevision, attemptId).ConfigureAwait(false);
-        return reply.Outcome == "conflict" ? CasOutcome.Conflict(reply.Revision) : CasOutcome.Stored(reply.Revision);
+        return reply.Outcome switch
+        {
+            "conflict" => CasOutcome.Conflict(reply.Revision),
+            "unchanged" => CasOutcome.Same(reply.Revision),
+            _ => CasOutcome.Stored(reply.Revision),
+        };
     }
 
     /// <summary>
@@ -317,7 +322,7 @@ public sealed partial class PeerGateService : IAsyncDisposable
         // latest. A stale base fails that check and is answered "conflict" (or, for a re-sent request whose first copy
         // landed, with that revision).
         var current = _documents.TryGetValue(key, out var cached) && cached.Revision == baseRevision
-            ? cached.Current.Value
+            ? cached.Current
             : await LoadRevisionAsync(key, baseRevision).ConfigureAwait(false);
         if (current is not { } found)
         {
@@ -336,19 +341,19 @@ public sealed partial class PeerGateService : IAsyncDisposable
         if (outcome.Written)
         {
             _store.LogWritten(key, outcome.Revision, 1);
-            Remember(key, outcome.Revision, plan.Next);
+            Remember(key, outcome.Revision, plan.Next, plan.Document);
         }
         return Written(outcome.Written ? "written" : "conflict", outcome.Revision);
     }
 
     /// <summary>The last revision this gate wrote per key, with its document, so the next update based on it needs no read.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ulong Revision, Lazy<Current> Current)> _documents = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ulong Revision, Current Current)> _documents = new(StringComparer.Ordinal);
 
-    /// <summary>Parsed when the next update needs it, not before this one's answer goes out.</summary>
-    private void Remember(string key, ulong revision, byte[] canonical)
+    /// <summary>The rules read the written bytes as <paramref name="document"/> already; parsed here only when they did not.</summary>
+    private void Remember(string key, ulong revision, byte[] canonical, PeerCycle? document)
     {
         if (_documents.Count > 10_000) _documents.Clear();
-        _documents[key] = (revision, new Lazy<Current>(() => new Current(canonical, PeerCycle.Parse(canonical), null)));
+        _documents[key] = (revision, new Current(canonical, document ?? PeerCycle.Parse(canonical), null));
     }
 
     /// <summary>The document stored at exactly <paramref name="revision"/> of <paramref name="key"/>; null when that revision is not the key's.</summary>

@@ -7,8 +7,11 @@ using NATS.Client.JetStream.Models;
 namespace PeerTyped.Client;
 
 /// <summary>How one compare-and-set ended: stored at <see cref="Revision"/>, or refused because the key is at <see cref="Revision"/>.</summary>
-internal readonly record struct CasOutcome(bool Written, ulong Revision)
+internal readonly record struct CasOutcome(bool Written, ulong Revision, bool Unchanged = false)
 {
+    /// <summary>Nothing to write: the gate found the proposed document equal to the one at <see cref="Revision"/>.</summary>
+    public static CasOutcome Same(ulong revision) => new(false, revision, true);
+
     public static CasOutcome Stored(ulong revision) => new(true, revision);
 
     public static CasOutcome Conflict(ulong currentRevision) => new(false, currentRevision);

@@ -103,7 +103,10 @@ public sealed partial class PeerStateStore
             LogRead(key, entry.Revision, attempt);
             var current = PeerWriteRules.Load(entry);
             var proposed = await compute(current, cancellationToken).ConfigureAwait(false);
-            var plan = PeerWriteRules.PlanUpdate(key, role, current, proposed, SizeLimit);
+            // Through the gate a typed change is checked there (the gate cannot trust its callers): not here as well.
+            var plan = gate && !Options.DryRun && proposed.Typed is { } typed
+                ? PeerWriteRules.PlanForGate(role, current, typed)
+                : PeerWriteRules.PlanUpdate(key, role, current, proposed, SizeLimit);
             if (plan.Next is null)
             {
                 LogUnchanged(key, entry.Revision);
@@ -123,6 +126,11 @@ public sealed partial class PeerStateStore
             {
                 LogWritten(key, outcome.Revision, attempt);
                 return new PeerWriteResult(key, outcome.Revision, true, plan.Changes, attempt);
+            }
+            if (outcome.Unchanged)
+            {
+                LogUnchanged(key, outcome.Revision);
+                return new PeerWriteResult(key, outcome.Revision, false, [], attempt);
             }
             LogConflict(key, entry.Revision, attempt);
             telemetry.Conflict(outcome.Revision);

@@ -15,8 +15,27 @@ internal readonly record struct Proposal(PeerCycle? Typed, ReadOnlyMemory<byte>?
 /// <summary>The limits a document must fit: the bucket's max value size and the server's max_payload (0: unknown).</summary>
 internal readonly record struct PeerSizeLimit(long BucketMaxValueSize, long ServerMaxPayload, string Bucket);
 
-/// <summary>What a write would store: <see cref="Next"/> is null when the change alters nothing.</summary>
-internal readonly record struct WritePlan(byte[]? Next, IReadOnlyList<JsonChange> Changes);
+/// <summary>
+/// What a write would store: <see cref="Next"/> is null when the change alters nothing. <see cref="Document"/> is
+/// <see cref="Next"/> read as the typed document, when the rules had it at hand.
+/// </summary>
+internal readonly record struct WritePlan(byte[]? Next, IReadOnlyList<JsonChange> Changes, PeerCycle? Document = null);
+
+/// <summary>The changes between two documents, computed when first asked for (a gate-mode caller rarely asks).</summary>
+internal sealed class DeferredChanges(ReadOnlyMemory<byte> before, byte[] after) : IReadOnlyList<JsonChange>
+{
+    private IReadOnlyList<JsonChange>? _changes;
+
+    private IReadOnlyList<JsonChange> Changes => _changes ??= JsonChanges.Between(before, after);
+
+    public JsonChange this[int index] => Changes[index];
+
+    public int Count => Changes.Count;
+
+    public IEnumerator<JsonChange> GetEnumerator() => Changes.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
 
 /// <summary>
 /// The rules every write passes, in one place, with no I/O: validate the whole document, check it against its key,
@@ -46,7 +65,8 @@ internal static class PeerWriteRules
     public static WritePlan PlanUpdate(string key, string? role, Current current, Proposal proposed, PeerSizeLimit sizeLimit)
     {
         if (proposed.Typed is not null && proposed.Typed.Equals(current.Document)) return new WritePlan(null, []);
-        var next = proposed.Typed is { } typed ? Canonical(key, typed, "the changed document") : Normalize(key, proposed.Json!.Value, "the changed document");
+        PeerCycle document;
+        var next = proposed.Typed is { } typed ? Canonical(key, document = typed, "the changed document") : Normalize(key, proposed.Json!.Value, "the changed document", out document);
         IReadOnlyList<JsonChange> changes = current.Document is null
             ? [new JsonChange(string.Empty, "(invalid document)", "(valid document)")]
             : JsonChanges.Between(current.Json, next);
@@ -59,7 +79,21 @@ internal static class PeerWriteRules
         }
         CheckOwnership(key, role, changes);
         CheckSize(key, next, sizeLimit);
-        return new WritePlan(next, changes);
+        return new WritePlan(next, changes, document);
+    }
+
+    /// <summary>
+    /// A typed change a gate-mode caller sends: written in canonical form, nothing more. The gate runs every rule (and
+    /// must: it cannot trust a caller), answers with the same typed errors, and the caller does not pay for them twice;
+    /// the changes are diffed only if someone reads them.
+    /// </summary>
+    public static WritePlan PlanForGate(string? role, Current current, PeerCycle proposed)
+    {
+        var unchanged = proposed.Equals(current.Document);
+        // The operator's unchanged document over an older stored version is `migrate`, which stores the current version.
+        if (unchanged && (current.Stored is null || role != PeerCycle.Superuser)) return new WritePlan(null, []);
+        var next = proposed.ToUtf8Bytes();
+        return new WritePlan(next, new DeferredChanges(unchanged ? current.Stored!.Value : current.Json, next), proposed);
     }
 
     /// <summary>Validation, key check, ownership and size for a new document.</summary>
@@ -96,11 +130,14 @@ internal static class PeerWriteRules
     }
 
     /// <summary>Validates, checks the key, and returns the document in the one canonical form every write stores.</summary>
-    public static byte[] Normalize(string key, ReadOnlyMemory<byte> json, string what)
+    public static byte[] Normalize(string key, ReadOnlyMemory<byte> json, string what) => Normalize(key, json, what, out _);
+
+    /// <inheritdoc cref="Normalize(string, ReadOnlyMemory{byte}, string)"/>
+    public static byte[] Normalize(string key, ReadOnlyMemory<byte> json, string what, out PeerCycle document)
     {
         var validation = PeerCycle.Validate(json.Span);
         if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
-        var document = PeerCycle.Parse(json.Span);
+        document = PeerCycle.Parse(json.Span);
         var bytes = document.ToUtf8Bytes();
         // Input already in canonical form (what every PeerTyped client sends the gate) was validated as these very
         // bytes; anything else is validated again as written.

@@ -20,6 +20,46 @@ public static class JsonText
     /// </summary>
     public static JsonReaderOptions ReaderOptions { get; } = new() { MaxDepth = 256 };
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_compact;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_indented;
+
+    /// <summary>A kept buffer that grew past this is let go rather than held by the thread for good.</summary>
+    private const int KeptBufferLimit = 1 << 20;
+
+    /// <summary>
+    /// Writes <paramref name="value"/> with <paramref name="write"/> and returns the bytes. The buffer and the writer are
+    /// the thread's own and reused, so a document costs one array (its bytes), not a chain of growing buffers.
+    /// </summary>
+    public static byte[] Write<T>(T value, Action<T, Utf8JsonWriter> write, bool indented = false)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var buffer = t_buffer ?? new ArrayBufferWriter<byte>(16 * 1024);
+        t_buffer = null; // a write inside this one (none today) gets its own buffer
+        var writer = indented ? t_indented : t_compact;
+        if (writer is null) writer = new Utf8JsonWriter(buffer, indented ? IndentedWriterOptions : CompactWriterOptions);
+        else writer.Reset(buffer);
+        try
+        {
+            write(value, writer);
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            buffer.ResetWrittenCount();
+            writer.Reset(Stream.Null);
+            if (buffer.Capacity <= KeptBufferLimit) t_buffer = buffer;
+            if (indented) t_indented = writer;
+            else t_compact = writer;
+        }
+    }
+
     /// <summary>Copies the value the reader is on (scalar, object or array) to the writer, token by token.</summary>
     public static void CopyValue(ref Utf8JsonReader reader, Utf8JsonWriter writer)
     {

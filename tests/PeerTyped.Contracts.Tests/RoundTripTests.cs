@@ -121,4 +121,19 @@ public class RoundTripTests
         Assert.Contains("\"created_at\":\"" + asInstant + "\"", Encoding.UTF8.GetString(reset.ToUtf8Bytes()), StringComparison.Ordinal);
         Assert.Equal(given == asInstant, reset == document);
     }
+
+    [Fact]
+    public void Writes_on_one_thread_share_a_buffer_but_never_the_bytes_they_return()
+    {
+        var document = PeerCycle.Parse(Documents.Large());
+        var compact = document.ToUtf8Bytes();
+        var indented = document.ToUtf8Bytes(indented: true);
+        var again = document.ToUtf8Bytes();
+        Assert.NotSame(compact, again);
+        Assert.Equal(compact, again);
+        Assert.DoesNotContain((byte)'\n', compact);
+        Assert.Contains((byte)'\n', indented);
+        Assert.Equal(document, PeerCycle.Parse(indented));
+        Assert.Equal(document, PeerCycle.Parse(compact));
+    }
 }

@@ -535,13 +535,7 @@ namespace PeerTyped.Generators.Emitting
             w.Close();
             w.Line();
             w.Line("/// <summary>Writes the document as UTF-8 JSON.</summary>");
-            w.Open("public byte[] ToUtf8Bytes(bool indented = false)");
-            w.Line("var buffer = new global::System.Buffers.ArrayBufferWriter<byte>(4096);");
-            w.Open("using (var writer = new " + Json + "Utf8JsonWriter(buffer, indented ? " + Runtime + "JsonText.IndentedWriterOptions : " + Runtime + "JsonText.CompactWriterOptions))");
-            w.Line("WriteJson(writer);");
-            w.Close();
-            w.Line("return buffer.WrittenSpan.ToArray();");
-            w.Close();
+            w.Line("public byte[] ToUtf8Bytes(bool indented = false) => " + Runtime + "JsonText.Write(this, static (document, writer) => document.WriteJson(writer), indented);");
             w.Line();
             w.Line("/// <summary>The document as JSON text.</summary>");
             w.Line("public string ToJson(bool indented = false) => global::System.Text.Encoding.UTF8.GetString(ToUtf8Bytes(indented));");
