@@ -101,7 +101,7 @@ public sealed partial class PeerStateStore
         {
             try
             {
-                await _connection.RequestAsync<byte[], byte[]>("$SRV.PING." + PeerGateProtocol.ServiceName, [], requestSerializer: Raw, replySerializer: Raw,
+                await Core.RequestAsync<byte[], byte[]>("$SRV.PING." + PeerGateProtocol.ServiceName, [], requestSerializer: Raw, replySerializer: Raw,
                     replyOpts: new NatsSubOpts { Timeout = timeout }, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return true;
             }
@@ -160,7 +160,7 @@ public sealed partial class PeerStateStore
             try
             {
                 // Not cancellable once sent: the answer decides what is reported (the request timeout still bounds it).
-                var call = _connection.RequestAsync<byte[], byte[]>(subject, body, headers, Raw, Raw, replyOpts: new NatsSubOpts { Timeout = _connection.Opts.RequestTimeout }, cancellationToken: CancellationToken.None).AsTask();
+                var call = Core.RequestAsync<byte[], byte[]>(subject, body, headers, Raw, Raw, replyOpts: new NatsSubOpts { Timeout = _connection.Opts.RequestTimeout }, cancellationToken: CancellationToken.None).AsTask();
                 var reply = await WatchPermissionAsync(subject, call,
                     () => $"{key}: the NATS user{(_user is null ? string.Empty : " '" + _user + "'")} may not send {operation} requests as role '{role}' (subject {subject})").ConfigureAwait(false);
                 return ParseReply(key, reply);

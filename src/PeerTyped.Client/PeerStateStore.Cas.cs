@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -81,25 +82,13 @@ public sealed partial class PeerStateStore
     private async Task<StoredRevision?> GetMessageAsync(string key, StreamMsgGetRequest request, CancellationToken cancellationToken)
     {
         await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var response = await Nats(async () =>
-        {
-            try
-            {
-                return await _kv.JetStreamContext.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>(
-                    $"{_kv.JetStreamContext.Opts.Prefix}.STREAM.MSG.GET.KV_{Options.Bucket}", request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (NatsJSApiException ex) when (ex.Error.Code == 404)
-            {
-                return null;
-            }
-        }, cancellationToken).ConfigureAwait(false);
-        var message = response?.Message;
+        var message = await Nats(async () => await MessageGetAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         if (message is null || message.Subject != Subject(key)) return null;
-        var headers = message.Hdrs is { Length: > 0 } raw ? Encoding.UTF8.GetString(Convert.FromBase64String(raw)) : string.Empty;
+        var headers = message.Headers is { Length: > 0 } raw ? Encoding.UTF8.GetString(Convert.FromBase64String(raw)) : string.Empty;
         var operation = PeerOperation.Put;
         if (headers.Contains("KV-Operation: DEL", StringComparison.Ordinal)) operation = PeerOperation.Delete;
         else if (headers.Contains("KV-Operation: PURGE", StringComparison.Ordinal)) operation = PeerOperation.Purge;
-        return new StoredRevision(new PeerRawEntry(key, message.Seq, message.Time, operation, message.Data.ToArray()), HeaderValue(headers, AttemptIdHeader));
+        return new StoredRevision(new PeerRawEntry(key, message.Seq, message.Time, operation, message.Data), HeaderValue(headers, AttemptIdHeader));
     }
 
     private static string? HeaderValue(string headers, string name)
@@ -142,8 +131,7 @@ public sealed partial class PeerStateStore
                     var read = unanswered is null ? cancellationToken : CancellationToken.None;
                     if (_serializeOnStream)
                     {
-                        await Nats(async () => { await _stream!.RefreshAsync(read).ConfigureAwait(false); return 0; }, read).ConfigureAwait(false);
-                        streamSequence = _stream!.Info.State.LastSeq;
+                        streamSequence = (await StreamInfoAsync(read).ConfigureAwait(false)).LastSeq;
                     }
                     latest = await LatestAsync(key, read).ConfigureAwait(false);
                 }
@@ -168,18 +156,17 @@ public sealed partial class PeerStateStore
                 }
             }
             if (unanswered is null) cancellationToken.ThrowIfCancellationRequested();
-            var opts = new NatsJSPubOpts
+            var headers = new NatsHeaders
             {
-                MsgId = attemptId,
-                ExpectedStream = "KV_" + Options.Bucket,
-                ExpectedLastSequence = _serializeOnStream ? streamSequence : null,
-                ExpectedLastSubjectSequence = _serializeOnStream ? null : baseRevision,
+                ["Nats-Msg-Id"] = attemptId,
+                ["Nats-Expected-Stream"] = StreamName,
+                [_serializeOnStream ? "Nats-Expected-Last-Sequence" : "Nats-Expected-Last-Subject-Sequence"] = (_serializeOnStream ? streamSequence : baseRevision).ToString(CultureInfo.InvariantCulture),
+                [AttemptIdHeader] = attemptId,
             };
-            var headers = new NatsHeaders { [AttemptIdHeader] = attemptId };
-            PubAckResponse ack;
+            PublishAck ack;
             try
             {
-                ack = await WatchPermissionAsync(Subject(key), _kv.JetStreamContext.PublishAsync(Subject(key), value, Raw, opts, headers, CancellationToken.None).AsTask(),
+                ack = await WatchPermissionAsync(Subject(key), PublishAsync(key, value, headers),
                     () => $"{key}: the NATS user{(_user is null ? string.Empty : " '" + _user + "'")} may not write to bucket {Options.Bucket} directly; writes go through the gate (--gate on, PEER_GATE=on)").ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is NatsJSPublishNoResponseException or NatsNoReplyException or NatsNoRespondersException or TimeoutException or NatsJSApiNoResponseException

@@ -28,7 +28,7 @@ public sealed partial class PeerStateStore
     {
         PeerKey.CheckNatsKey(key);
         await OpenAsync(cancellationToken).ConfigureAwait(false);
-        if (_serializeOnStream || !_stream!.Info.Config.AllowDirect) return await ReadFromLeaderAsync(key, revision, cancellationToken).ConfigureAwait(false);
+        if (_serializeOnStream || !_stream!.AllowDirect) return await ReadFromLeaderAsync(key, revision, cancellationToken).ConfigureAwait(false);
         return await DirectGetAsync(key, revision, cancellationToken).ConfigureAwait(false);
     }
 
@@ -39,8 +39,7 @@ public sealed partial class PeerStateStore
     private async Task<PeerRawEntry> DirectGetAsync(string key, ulong revision, CancellationToken cancellationToken)
     {
         var subject = Subject(key);
-        var request = revision == 0 ? new StreamMsgGetRequest { LastBySubj = subject } : new StreamMsgGetRequest { Seq = revision, NextBySubj = subject };
-        var message = await Nats(() => _stream!.GetDirectAsync(request, Raw, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var message = await Nats(() => DirectGetRequestAsync(key, revision, cancellationToken), cancellationToken).ConfigureAwait(false);
         if (message.Headers is not { } headers) throw new PeerUnavailableException($"NATS at {_servers}: a direct get of {key} was answered without headers");
         if (headers.Code == 404) throw NotFound(key, revision);
         if (headers.Code >= 400) throw new PeerUnavailableException($"NATS at {_servers}: a direct get of {key} failed: {headers.Code} {headers.MessageText}");

@@ -30,7 +30,7 @@ public sealed partial class PeerStateStore : IPeerStateStore, IAsyncDisposable
     private readonly string _servers;
     private readonly string[] _secrets;
     private INatsKVStore? _store;
-    private INatsJSStream? _stream;
+    private BucketStream? _stream;
     private bool _serializeOnStream;
     private readonly string? _user;
 
@@ -65,7 +65,7 @@ public sealed partial class PeerStateStore : IPeerStateStore, IAsyncDisposable
     public PeerStoreOptions Options { get; }
 
     /// <summary>The limits a document must fit, from the bucket's stream (once opened) and the server's INFO.</summary>
-    internal PeerSizeLimit SizeLimit => new(_stream?.Info.Config.MaxMsgSize ?? Options.MaxValueSize, _connection.ServerInfo?.MaxPayload ?? 0, Options.Bucket);
+    internal PeerSizeLimit SizeLimit => new(_stream?.MaxMsgSize ?? Options.MaxValueSize, _connection.ServerInfo?.MaxPayload ?? 0, Options.Bucket);
 
     /// <summary>Connects to NATS; an unreachable server is one <see cref="PeerUnavailableException"/> naming the URL.</summary>
     public static async Task<PeerStateStore> ConnectAsync(PeerConnectionOptions connection, PeerStoreOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
@@ -275,17 +275,17 @@ public sealed partial class PeerStateStore : IPeerStateStore, IAsyncDisposable
     private async ValueTask OpenAsync(CancellationToken cancellationToken)
     {
         if (_stream is not null) return;
-        INatsJSStream stream;
+        BucketStream stream;
         try
         {
-            stream = await Nats(() => _kv.JetStreamContext.GetStreamAsync("KV_" + Options.Bucket, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+            stream = await StreamInfoAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)
         {
             throw BucketNotFound();
         }
-        if (stream.Info.Config.MaxMsgsPerSubject < 1) throw new PeerNotFoundException($"stream KV_{Options.Bucket} on {_servers} is not a key-value bucket");
-        _serializeOnStream = Options.CasMode == PeerCasMode.Stream || (Options.CasMode == PeerCasMode.Auto && stream.Info.Config.NumReplicas > 1);
+        if (stream.MaxMsgsPerSubject < 1) throw new PeerNotFoundException($"stream KV_{Options.Bucket} on {_servers} is not a key-value bucket");
+        _serializeOnStream = Options.CasMode == PeerCasMode.Stream || (Options.CasMode == PeerCasMode.Auto && stream.Replicas > 1);
         _stream = stream;
     }
 
