@@ -33,8 +33,9 @@ internal sealed class Invocation(ParseResult parse, GlobalOptions options, Termi
     public Task<PeerStateStore> OpenStoreAsync()
     {
         var connection = Options.ConnectionOptions(Parse);
-        // Only `watch` outlives a few requests; every other command's connection lives for one command and needs no pings.
-        if (Parse.CommandResult.Command.Name != "watch") connection = connection with { PingInterval = TimeSpan.Zero };
+        // Only `watch` outlives a few requests; every other command's connection lives for one command: no pings, and
+        // no OpenSSL for its inbox name or orderly shutdown at exit (PeerConnectionOptions.ShortLived).
+        if (Parse.CommandResult.Command.Name != "watch") connection = connection with { PingInterval = TimeSpan.Zero, ShortLived = true };
         var store = Options.StoreOptions(Parse);
         // An anonymous connection is the embedded single-machine default, where no gate runs: write directly without
         // asking. Gate deployments authenticate every user, so `auto` looks for a gate there.

@@ -33,6 +33,7 @@ public sealed partial class PeerStateStore : IPeerStateStore, IAsyncDisposable
     private BucketStream? _stream;
     private bool _serializeOnStream;
     private readonly string? _user;
+    private bool _leaveSocketToExit;
 
     /// <summary>Uses an existing connection (for hosts that share one); the caller keeps ownership of it.</summary>
     public PeerStateStore(INatsConnection connection, PeerStoreOptions? options = null, ILogger? logger = null)
@@ -96,7 +97,7 @@ public sealed partial class PeerStateStore : IPeerStateStore, IAsyncDisposable
             SerializerRegistry = NatsDefaultSerializerRegistry.Default,
         };
         var nats = await OpenAsync(opts, connection, secrets, cancellationToken).ConfigureAwait(false);
-        return new PeerStateStore(nats, ownsConnection: true, options, logger, connection.DisplayServers, secrets, connection.User);
+        return new PeerStateStore(nats, ownsConnection: true, options, logger, connection.DisplayServers, secrets, connection.User) { _leaveSocketToExit = connection.ShortLived };
     }
 
     /// <summary>
@@ -125,6 +126,8 @@ public sealed partial class PeerStateStore : IPeerStateStore, IAsyncDisposable
     /// <summary>Opens the connection now, so that an unreachable server or refused credentials is one clear error here.</summary>
     private static async Task<NatsConnection> OpenAsync(NatsOpts opts, PeerConnectionOptions described, string[] secrets, CancellationToken cancellationToken)
     {
+        // The constructor names the inbox on this thread: a short-lived connection's name comes without OpenSSL.
+        if (described.ShortLived) InboxSeed.SeedThisThread();
         var nats = new NatsConnection(opts);
         try
         {
@@ -170,7 +173,7 @@ public sealed partial class PeerStateStore : IPeerStateStore, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _connection.ServerError -= OnServerErrorAsync;
-        if (_ownsConnection) await _connection.DisposeAsync().ConfigureAwait(false);
+        if (_ownsConnection && !_leaveSocketToExit) await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
     // ---- bucket --------------------------------------------------------------------------------------------------

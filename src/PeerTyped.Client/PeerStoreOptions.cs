@@ -37,6 +37,14 @@ public sealed record PeerConnectionOptions
     /// </summary>
     public TimeSpan PingInterval { get; init; } = NatsOpts.Default.PingInterval;
 
+    /// <summary>
+    /// A connection for one short command that exits right after (the CLI): its inbox is named without loading OpenSSL
+    /// (<see cref="InboxSeed"/>), and disposing the store leaves the socket to the process's exit rather than waiting for
+    /// NATS.Net's orderly shutdown of its reader and writer. Every request has been answered by then, so nothing is lost;
+    /// a long-lived host keeps the default.
+    /// </summary>
+    public bool ShortLived { get; init; }
+
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The connection's name as the server shows it.</summary>

@@ -56,4 +56,29 @@ public class SetupTaxTests(NatsServerFixture nats) : IClassFixture<NatsServerFix
         Assert.Equal([$"$JS.API.STREAM.INFO.KV_{cli.Bucket}"], setup);
         Assert.Single(subjects, s => s.StartsWith("$JS.API.STREAM.INFO.", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// A plain nats:// connection needs no TLS stack, yet NATS.Net names its inbox through RandomNumberGenerator, which
+    /// loads OpenSSL (about 4 ms of a NativeAOT call). The CLI's one-command connections name it without; the dynamic
+    /// loader's own log (LD_DEBUG=files) shows which libraries a call opened.
+    /// </summary>
+    [Fact]
+    public async Task A_get_and_a_set_over_plain_nats_never_load_openssl()
+    {
+        var cli = new CliRunner(nats.Server);
+        Assert.Equal(0, (await cli.RunAsync("bucket", "init")).ExitCode);
+        Assert.Equal(0, (await cli.ScriptAsync("create-state.sh", [Key, System.Text.Encoding.UTF8.GetString(Docs.New(Key).ToUtf8Bytes())])).ExitCode);
+        var loaderLog = new Dictionary<string, string?> { ["LD_DEBUG"] = "files", ["PEER_ROLE"] = "planner" };
+
+        var get = await cli.RunAsync(["get", Key], loaderLog, null);
+        var set = await cli.RunAsync(["set", Key, "plan.status", "in_progress"], loaderLog, null);
+
+        foreach (var result in new[] { get, set })
+        {
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Contains("file=", result.Stderr, StringComparison.Ordinal); // the loader did log
+            Assert.DoesNotContain("libcrypto", result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("libssl", result.Stderr, StringComparison.Ordinal);
+        }
+    }
 }

@@ -17,7 +17,8 @@ internal sealed partial class CommandFactory
         var maxValueSize = new Option<int>("--max-value-size") { Description = "Largest document in bytes", DefaultValueFactory = _ => 1024 * 1024 };
         var init = Define("init", "Create the bucket if it is missing, or harden an existing one (deny delete and purge, no rollup headers); other differing settings are reported, not changed", async invocation =>
         {
-            var connection = invocation.Options.ConnectionOptions(invocation.Parse);
+            // One command's connection, as OpenStoreAsync makes them: no pings, no OpenSSL, no orderly shutdown at exit.
+            var connection = invocation.Options.ConnectionOptions(invocation.Parse) with { PingInterval = TimeSpan.Zero, ShortLived = true };
             var storeOptions = invocation.Options.StoreOptions(invocation.Parse) with
             {
                 History = invocation.Get(history),
