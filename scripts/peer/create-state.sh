@@ -5,7 +5,9 @@
 # fit in one argument). It is validated against the schema and must match its key; an existing key is never overwritten.
 # Anything else (-h, a third argument) is a usage error: exit 2, nothing written.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/_peer-typed.sh"
+# The directory by parameter expansion, not dirname: one process fewer per call.
+here=${BASH_SOURCE[0]%/*}; [ "$here" = "${BASH_SOURCE[0]}" ] && here=.
+. "$here/_peer-typed.sh"
 
 usage() { echo "Usage: create-state.sh [-q | --log-level LEVEL] <STATE_KEY> <INITIAL_JSON | - | @FILE>" >&2; }
 
@@ -29,7 +31,7 @@ if [[ "$STATE_KEY" == -* ]]; then
   echo "ERROR: '$STATE_KEY' is not a STATE_KEY (create-state.sh takes only -q and --log-level LEVEL)" >&2; usage; exit 2
 fi
 
-bin=$(peer_typed_bin) || exit 1
+peer_typed_bin || exit 1
 case "$INITIAL_JSON" in
   -) exec "$bin" "${log_options[@]}" create -- "$STATE_KEY" - ;;
   @*)

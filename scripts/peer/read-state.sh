@@ -4,7 +4,9 @@
 # Drop-in for the Agent OS wrapper; backed by peer-typed, which also checks the stored document against the schema.
 # Anything else (-h, a second argument) is a usage error: exit 2, nothing on stdout.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/_peer-typed.sh"
+# The directory by parameter expansion, not dirname: one process fewer per call.
+here=${BASH_SOURCE[0]%/*}; [ "$here" = "${BASH_SOURCE[0]}" ] && here=.
+. "$here/_peer-typed.sh"
 
 usage() { echo "Usage: read-state.sh [-q | --log-level LEVEL] <STATE_KEY>" >&2; }
 
@@ -27,7 +29,7 @@ if [[ "$STATE_KEY" == -* ]]; then
   echo "ERROR: '$STATE_KEY' is not a STATE_KEY (read-state.sh takes only -q and --log-level LEVEL)" >&2; usage; exit 2
 fi
 
-bin=$(peer_typed_bin) || exit 1
+peer_typed_bin || exit 1
 # A read logs nothing worth seeing at info; quiet unless the caller chose a level (flag or PEER_LOG_LEVEL).
 if [ ${#log_options[@]} -eq 0 ] && [ -z "${PEER_LOG_LEVEL:-}" ]; then log_options=(--quiet); fi
 exec "$bin" "${log_options[@]}" get -- "$STATE_KEY"

@@ -8,7 +8,9 @@
 # The filter runs inside peer-typed's compare-and-set loop; the result is validated against the schema and checked for
 # ownership (PEER_ROLE; unset: metadata plus at most one phase) before anything is written. The JSON is logged first.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/_peer-typed.sh"
+# The directory by parameter expansion, not dirname: one process fewer per call.
+here=${BASH_SOURCE[0]%/*}; [ "$here" = "${BASH_SOURCE[0]}" ] && here=.
+. "$here/_peer-typed.sh"
 
 usage() {
   echo "Usage: update-state.sh <STATE_KEY> <JQ_FILTER> [--json-file VAR=PATH ...] [--arg NAME VALUE ...] [--argjson NAME JSON ...]" >&2
@@ -65,5 +67,5 @@ if [ ${#positional[@]} -gt 0 ]; then
   exit 2
 fi
 
-bin=$(peer_typed_bin) || exit 1
+peer_typed_bin || exit 1
 exec "$bin" "${log_options[@]}" update --key "$STATE_KEY" --jq "$JQ_FILTER" "${extra[@]}"
