@@ -101,7 +101,7 @@ public sealed partial class PeerStateStore
             var entry = await RetryTimedOutReadAsync(() => ReadRawAsync(key, 0, cancellationToken), budget, cancellationToken).ConfigureAwait(false);
             telemetry.Attempt(attempt, entry.Revision);
             LogRead(key, entry.Revision, attempt);
-            var current = PeerWriteRules.Load(entry);
+            var current = LoadRemembered(entry);
             var proposed = await compute(current, cancellationToken).ConfigureAwait(false);
             // Through the gate a typed change is checked there (the gate cannot trust its callers): not here as well.
             var plan = gate && !Options.DryRun && proposed.Typed is { } typed
@@ -125,6 +125,7 @@ public sealed partial class PeerStateStore
             if (outcome.Written)
             {
                 LogWritten(key, outcome.Revision, attempt);
+                if (plan.Document is { } written) _remembered = new RememberedDocument(key, plan.Next, new Current(plan.Next, written, null));
                 return new PeerWriteResult(key, outcome.Revision, true, plan.Changes, attempt);
             }
             if (outcome.Unchanged)
@@ -137,6 +138,27 @@ public sealed partial class PeerStateStore
             if (!await budget.WaitAsync(attempt, cancellationToken).ConfigureAwait(false)) throw new PeerConflictException(key, attempt, outcome.Revision, budget.ToString());
             telemetry.Retry();
         }
+    }
+
+    /// <summary>The last document this store validated and parsed for a write, with the exact bytes it was read from.</summary>
+    private sealed record RememberedDocument(string Key, ReadOnlyMemory<byte> Bytes, Current Current);
+
+    private volatile RememberedDocument? _remembered;
+
+    /// <summary>
+    /// <see cref="PeerWriteRules.Load"/>, skipped when the stored bytes are exactly the ones this store last validated
+    /// and parsed (its own last write, typically, when one process updates a key again and again): the same bytes give
+    /// the same verdict and the same document, which is immutable.
+    /// </summary>
+    private Current LoadRemembered(PeerRawEntry entry)
+    {
+        if (entry.Operation == PeerOperation.Put && _remembered is { } remembered && remembered.Key == entry.Key && entry.Value.Span.SequenceEqual(remembered.Bytes.Span))
+        {
+            return remembered.Current;
+        }
+        var current = PeerWriteRules.Load(entry);
+        if (current.Document is not null && current.Stored is null) _remembered = new RememberedDocument(entry.Key, entry.Value, current);
+        return current;
     }
 
     /// <summary>

@@ -29,6 +29,26 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
     }
 
     [Fact]
+    public async Task A_store_that_wrote_the_last_revision_still_checks_a_revision_written_by_another_tool()
+    {
+        await using var store = await StoreFactory.OpenAsync(nats.Server);
+        await store.CreateAsync(Key, Docs.New(Key));
+        var ours = await store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithStatus(PhaseStatus.InProgress)));
+
+        // Another tool stores a schema-valid copy with one value changed, then garbage: the store's memory of its own
+        // write must not stand in for either.
+        var theirs = Docs.New(Key) with { Metadata = Docs.New(Key).Metadata with { Status = CycleStatus.Executing } };
+        var valid = await RawPublish.PutAsync(nats.Server, store.Options.Bucket, Key, theirs.ToUtf8Bytes());
+        var next = await store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithStatus(PhaseStatus.Completed)));
+        Assert.True(next.Revision > valid && valid > ours.Revision);
+        Assert.Equal(CycleStatus.Executing, (await store.ReadAsync(Key)).Document.Metadata.Status);
+
+        await RawPublish.PutAsync(nats.Server, store.Options.Bucket, Key, Encoding.UTF8.GetBytes("{\"version\": 1,"));
+        var refused = await Assert.ThrowsAsync<PeerValidationException>(() => store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithStatus(PhaseStatus.Failed))));
+        Assert.Contains("is not schema-valid", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_on_an_existing_key_and_update_of_a_missing_key_fail_clearly()
     {
         await using var store = await StoreFactory.OpenAsync(nats.Server);
