@@ -5,6 +5,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using PeerTyped.Benchmarks;
 
 if (args.Length > 0 && args[0] == "scaling") return await Scaling.RunAsync(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] == "loops") return await ProfileLoop.RunAsync(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "contention") return await Contention.RunAsync(args.Skip(1).ToArray());
 
 // Short but stable: 3 warm-ups, 15 measured iterations, one process per benchmark class. With --inProcess the same

@@ -136,4 +136,18 @@ public class RoundTripTests
         Assert.Equal(document, PeerCycle.Parse(indented));
         Assert.Equal(document, PeerCycle.Parse(compact));
     }
+
+    [Fact]
+    public void Members_in_any_order_and_escaped_names_read_and_validate_as_in_schema_order()
+    {
+        var document = Documents.Node(Documents.Minimal()).AsObject();
+        var reversed = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (name, value) in document.Reverse().ToList()) reversed[name] = value?.DeepClone();
+        var text = reversed.ToJsonString().Replace("\"cycle_id\"", "\"cycle\\u005fid\"", StringComparison.Ordinal);
+        Assert.Contains("\\u005f", text, StringComparison.Ordinal);
+        var bytes = Encoding.UTF8.GetBytes(text);
+
+        Assert.True(PeerCycle.Validate(bytes).IsValid, PeerCycle.Validate(bytes).ToString());
+        Assert.Equal(PeerCycle.Parse(Encoding.UTF8.GetBytes(Documents.Minimal())), PeerCycle.Parse(bytes));
+    }
 }

@@ -186,11 +186,12 @@ namespace PeerTyped.Generators.Emitting
                 if (property.IsRequired) w.Line("bool has" + property.MemberName + " = false;");
             }
             if (model.AllowsExtraProperties) w.Line(Runtime + "ExtensionMembers.Builder extensionData = default;");
-            w.Open("while (reader.Read() && reader.TokenType == " + Json + "JsonTokenType.PropertyName)");
+            EmitMemberMatchStart(w, model);
             var first = true;
+            var index = 0;
             foreach (var property in model.Properties)
             {
-                w.Open((first ? "if" : "else if") + " (reader.ValueTextEquals(" + CodeWriter.Utf8Literal(property.JsonName) + "))");
+                w.Open((first ? "if" : "else if") + " (member == " + (index++).ToString(CultureInfo.InvariantCulture) + ")");
                 first = false;
                 w.Line("reader.Read();");
                 var read = ReadExpression(property.Type, property.MemberName, 0);
@@ -224,6 +225,24 @@ namespace PeerTyped.Generators.Emitting
             w.Close(";");
             w.Close();
             w.Line();
+            if (model.Properties.Count > 0)
+            {
+                w.Line("/// <summary>The member names in schema order, the order the writer puts them in and the reader and validator expect them in.</summary>");
+                w.Line("private static readonly byte[][] s_memberNames = [" + string.Join(", ", model.Properties.Select(p => CodeWriter.Utf8Literal(p.JsonName) + ".ToArray()")) + "];");
+                w.Line();
+            }
+        }
+
+        /// <summary>
+        /// Opens the member loop and names the member the reader is on (<c>member</c>: its index, or -1). Members come in
+        /// schema order in every document this code wrote, so the next expected name is tried first: one comparison per
+        /// member instead of a walk down the list.
+        /// </summary>
+        private static void EmitMemberMatchStart(CodeWriter w, ObjectModel model)
+        {
+            w.Line("var next = 0;");
+            w.Open("while (reader.Read() && reader.TokenType == " + Json + "JsonTokenType.PropertyName)");
+            w.Line(model.Properties.Count == 0 ? "var member = -1;" : "var member = " + Runtime + "JsonMembers.Match(ref reader, ref next, s_memberNames);");
         }
 
         private void EmitWrite(CodeWriter w, ObjectModel model)
@@ -305,12 +324,12 @@ namespace PeerTyped.Generators.Emitting
             // Repeated member names are refused in the same pass: a bit per named member, a set (made on first use) for the rest.
             for (var word = 0; word * 64 < model.Properties.Count; word++) w.Line("ulong seen" + word.ToString(CultureInfo.InvariantCulture) + " = 0;");
             w.Line(Runtime + "MemberNames others = default;");
-            w.Open("while (reader.Read() && reader.TokenType == " + Json + "JsonTokenType.PropertyName)");
+            EmitMemberMatchStart(w, model);
             var first = true;
             var index = 0;
             foreach (var property in model.Properties)
             {
-                w.Open((first ? "if" : "else if") + " (reader.ValueTextEquals(" + CodeWriter.Utf8Literal(property.JsonName) + "))");
+                w.Open((first ? "if" : "else if") + " (member == " + index.ToString(CultureInfo.InvariantCulture) + ")");
                 first = false;
                 w.Line("if (context.RepeatedMember(ref reader, ref seen" + (index / 64).ToString(CultureInfo.InvariantCulture) + ", 1UL << " + (index % 64).ToString(CultureInfo.InvariantCulture) + ")) continue;");
                 index++;
