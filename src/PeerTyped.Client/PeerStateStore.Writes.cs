@@ -9,7 +9,7 @@ namespace PeerTyped.Client;
 /// The one write path. Update, create, restore and the cycle counter all run the same steps — read, compute, the
 /// rules of <see cref="PeerWriteRules"/>, log, compare-and-set (<see cref="ApplyAtBaseAsync"/>), re-read and re-apply on
 /// conflict until the retry deadline — in direct mode in this process, in gate mode with the compare-and-set done by
-/// the gate after it ran the rules again with the role it took from the request's subject.
+/// the gate after it ran the rules with the role it took from the request's subject.
 /// </summary>
 public sealed partial class PeerStateStore
 {

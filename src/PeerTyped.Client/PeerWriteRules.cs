@@ -40,7 +40,8 @@ internal sealed class DeferredChanges(ReadOnlyMemory<byte> before, byte[] after)
 /// <summary>
 /// The rules every write passes, in one place, with no I/O: validate the whole document, check it against its key,
 /// diff it against the current one, check the writing role owns every change, check the size. Direct mode runs them in
-/// the caller's process; the gate runs the same code again with the role it took from the request's subject.
+/// the caller's process; the gate runs the same code with the role it took from the request's subject (a gate-mode
+/// caller sends a typed change unchecked, <see cref="PlanForGate"/>: the gate's verdict is the one that counts).
 /// </summary>
 internal static class PeerWriteRules
 {
