@@ -204,6 +204,38 @@ public class SurpriseTests(NatsServerFixture nats) : IClassFixture<NatsServerFix
         }
     }
 
+    [Fact]
+    public async Task Watch_ends_on_SIGINT_even_when_the_server_stopped_answering()
+    {
+        await using var server = await NatsServer.StartAsync();
+        var cli = new CliRunner(server);
+        Assert.Equal(0, (await cli.RunAsync("bucket", "init")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("create", Key, "--instruction", "create-spec")).ExitCode);
+        var start = new ProcessStartInfo(CliRunner.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "watch", Key }) start.ArgumentList.Add(argument);
+        start.Environment["NATS_URL"] = server.Url;
+        start.Environment["PEER_BUCKET"] = cli.Bucket;
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            Assert.Contains(Key, await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)), StringComparison.Ordinal);
+            var rest = process.StandardOutput.ReadToEndAsync();
+            // A frozen server answers nothing, so nothing NATS.Net sends while closing the watch's consumer and
+            // connection is answered; Ctrl-C must still end the command (the wind-down is bounded at 5 s).
+            await server.PauseAsync();
+            Signal(process.Id, "INT");
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            await rest;
+            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{await stderr}");
+        }
+        finally
+        {
+            await server.ResumeAsync();
+            if (!process.HasExited) process.Kill();
+        }
+    }
+
     private static void Signal(int pid, string signal)
     {
         using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
