@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using PeerTyped.Cli.Console;
 using PeerTyped.Client;
 using PeerTyped.Contracts;
@@ -217,69 +216,37 @@ internal sealed partial class CommandFactory
             if (string.IsNullOrEmpty(given)) throw new PeerUsageException("no key given: pass a key, a prefix or a filter as an argument, with --key/-k, or in STATE_KEY");
             var filter = FilterOf(given);
             if (filter == given && !given.Contains('*') && !given.Contains('>')) invocation.Terminal.Key = given;
-            var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
-            var watching = WatchLoopAsync(invocation, store, filter);
-            var interrupted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var onInterrupt = invocation.CancellationToken.Register(() => interrupted.TrySetResult());
-            if (await Task.WhenAny(watching, interrupted.Task).ConfigureAwait(false) == watching)
+            await using var store = await invocation.OpenStoreAsync().ConfigureAwait(false);
+            try
             {
-                await using (store.ConfigureAwait(false)) return await watching.ConfigureAwait(false);
+                await foreach (var entry in store.WatchFilterAsync(filter, invocation.CancellationToken).ConfigureAwait(false))
+                {
+                    invocation.Terminal.Data(Json.Object(w =>
+                    {
+                        w.WriteString("key", entry.Key);
+                        w.WriteNumber("revision", entry.Revision);
+                        w.WriteString("operation", entry.Operation.ToString().ToLowerInvariant());
+                        w.WriteString("created", Timestamp.Format(entry.Created));
+                        var valid = entry.Operation == PeerOperation.Put && JsonError(entry.Value) is null;
+                        // As history reports it: a newer version's document is not invalid, only unknown to this build.
+                        var version = valid ? PeerDocumentVersions.VersionOf(entry.Value.Span) : null;
+                        var newer = version > PeerDocumentVersions.Current;
+                        if (version is { } v) w.WriteNumber("schema_version", v);
+                        else w.WriteNull("schema_version");
+                        w.WriteBoolean("newer_schema_version", newer);
+                        // A cycle counter holds a number, not a document: no schema verdict for it; nor for a newer version's document.
+                        if (newer || CycleCounter.IsCounterKey(entry.Key, out _)) w.WriteNull("schema_valid");
+                        else w.WriteBoolean("schema_valid", valid && PeerDocumentVersions.Validate(entry.Key, entry.Value).IsValid);
+                        if (valid && Compact(entry.Value) is { } compact) w.WriteRaw("value", compact);
+                        else w.WriteNull("value");
+                    }));
+                }
             }
-            // Interrupted: a watch writes nothing, so its wind-down (NATS.Net's consumer and connection shutdown) is
-            // given a bounded time; a Ctrl-C must end the command even when the server is slow to answer.
-            var windDown = Task.Run(async () =>
+            catch (OperationCanceledException) when (invocation.CancellationToken.IsCancellationRequested)
             {
-                try
-                {
-                    await watching.ConfigureAwait(false);
-                }
-                finally
-                {
-                    await store.DisposeAsync().ConfigureAwait(false);
-                }
-            });
-            if (await Task.WhenAny(windDown, Task.Delay(WatchWindDown)).ConfigureAwait(false) != windDown)
-            {
-                invocation.Terminal.Logger.LogDebug("watch: the subscription did not close within {Seconds} s of the interrupt; leaving it to the exit", WatchWindDown.TotalSeconds);
+                return 0;
             }
             return 0;
         }, target, keyOption);
-    }
-
-    /// <summary>How long an interrupted watch waits for NATS.Net to close its consumer and connection.</summary>
-    private static readonly TimeSpan WatchWindDown = TimeSpan.FromSeconds(5);
-
-    private static async Task<int> WatchLoopAsync(Invocation invocation, PeerStateStore store, string filter)
-    {
-        try
-        {
-            await foreach (var entry in store.WatchFilterAsync(filter, invocation.CancellationToken).ConfigureAwait(false))
-            {
-                invocation.Terminal.Data(Json.Object(w =>
-                {
-                    w.WriteString("key", entry.Key);
-                    w.WriteNumber("revision", entry.Revision);
-                    w.WriteString("operation", entry.Operation.ToString().ToLowerInvariant());
-                    w.WriteString("created", Timestamp.Format(entry.Created));
-                    var valid = entry.Operation == PeerOperation.Put && JsonError(entry.Value) is null;
-                    // As history reports it: a newer version's document is not invalid, only unknown to this build.
-                    var version = valid ? PeerDocumentVersions.VersionOf(entry.Value.Span) : null;
-                    var newer = version > PeerDocumentVersions.Current;
-                    if (version is { } v) w.WriteNumber("schema_version", v);
-                    else w.WriteNull("schema_version");
-                    w.WriteBoolean("newer_schema_version", newer);
-                    // A cycle counter holds a number, not a document: no schema verdict for it; nor for a newer version's document.
-                    if (newer || CycleCounter.IsCounterKey(entry.Key, out _)) w.WriteNull("schema_valid");
-                    else w.WriteBoolean("schema_valid", valid && PeerDocumentVersions.Validate(entry.Key, entry.Value).IsValid);
-                    if (valid && Compact(entry.Value) is { } compact) w.WriteRaw("value", compact);
-                    else w.WriteNull("value");
-                }));
-            }
-        }
-        catch (OperationCanceledException) when (invocation.CancellationToken.IsCancellationRequested)
-        {
-            return 0;
-        }
-        return 0;
     }
 }
