@@ -64,27 +64,27 @@ public sealed partial class PeerStateStore
     /// <summary>A direct get (any replica answers): the message, or a 404 status when there is none.</summary>
     private ValueTask<NatsMsg<byte[]>> DirectGetRequestAsync(string key, ulong revision, CancellationToken cancellationToken)
     {
-        var body = revision == 0
-            ? JsonText.Write(Subject(key), static (subject, w) => { w.WriteStartObject(); w.WriteString("last_by_subj", subject); w.WriteEndObject(); })
-            : JsonText.Write((Subject(key), revision), static (request, w) => { w.WriteStartObject(); w.WriteNumber("seq", request.revision); w.WriteString("next_by_subj", request.Item1); w.WriteEndObject(); });
-        return Core.RequestAsync<byte[], byte[]>($"{ApiPrefix}.DIRECT.GET.{StreamName}", body, requestSerializer: Raw, replySerializer: Raw, cancellationToken: cancellationToken);
+        var request = revision == 0 ? new StreamMsgGetRequest { LastBySubj = Subject(key) } : new StreamMsgGetRequest { Seq = revision, NextBySubj = Subject(key) };
+        return Core.RequestAsync<byte[], byte[]>($"{ApiPrefix}.DIRECT.GET.{StreamName}", GetRequestBody(request), requestSerializer: Raw, replySerializer: Raw, cancellationToken: cancellationToken);
     }
+
+    /// <summary>The JSON of a message get, direct or through the leader: the members that are set, nothing else.</summary>
+    private static byte[] GetRequestBody(StreamMsgGetRequest request) => JsonText.Write(request, static (r, w) =>
+    {
+        w.WriteStartObject();
+        if (r.Seq != 0) w.WriteNumber("seq", r.Seq);
+        if (r.LastBySubj is { } last) w.WriteString("last_by_subj", last);
+        if (r.NextBySubj is { } next) w.WriteString("next_by_subj", next);
+        w.WriteEndObject();
+    });
 
     /// <summary>STREAM.MSG.GET from the stream leader: the stored message with its headers, or null when there is none.</summary>
     private async Task<StoredMessage?> MessageGetAsync(StreamMsgGetRequest request, CancellationToken cancellationToken)
     {
-        var body = JsonText.Write(request, static (r, w) =>
-        {
-            w.WriteStartObject();
-            if (r.Seq != 0) w.WriteNumber("seq", r.Seq);
-            if (r.LastBySubj is { } last) w.WriteString("last_by_subj", last);
-            if (r.NextBySubj is { } next) w.WriteString("next_by_subj", next);
-            w.WriteEndObject();
-        });
         byte[] json;
         try
         {
-            json = await ApiRequestAsync($"{ApiPrefix}.STREAM.MSG.GET.{StreamName}", body, cancellationToken).ConfigureAwait(false);
+            json = await ApiRequestAsync($"{ApiPrefix}.STREAM.MSG.GET.{StreamName}", GetRequestBody(request), cancellationToken).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)
         {
