@@ -22,11 +22,11 @@ internal readonly record struct PeerSizeLimit(long BucketMaxValueSize, long Serv
 internal readonly record struct WritePlan(byte[]? Next, IReadOnlyList<JsonChange> Changes, PeerCycle? Document = null);
 
 /// <summary>The changes between two documents, computed when first asked for (a gate-mode caller rarely asks).</summary>
-internal sealed class DeferredChanges(ReadOnlyMemory<byte> before, byte[] after) : IReadOnlyList<JsonChange>
+internal sealed class DeferredChanges(Func<IReadOnlyList<JsonChange>> diff) : IReadOnlyList<JsonChange>
 {
     private IReadOnlyList<JsonChange>? _changes;
 
-    private IReadOnlyList<JsonChange> Changes => _changes ??= JsonChanges.Between(before, after);
+    private IReadOnlyList<JsonChange> Changes => _changes ??= diff();
 
     public JsonChange this[int index] => Changes[index];
 
@@ -56,8 +56,8 @@ internal static class PeerWriteRules
             return new Current(stored, null, new PeerValidationException(entry.Key, validation.Violations,
                 $"stored revision {entry.Revision} is not schema-valid, so it cannot be changed (an operator can restore a good revision: `peer-typed doctor {entry.Key}`)"));
         }
-        // The stored bytes as they are: the diff compares JSON values (JsonElement.DeepEquals), so formatting and key
-        // order are never "changes", and re-writing the stored revision in canonical form would cost every update.
+        // The stored bytes as they are: the diff compares typed values (JSON values), so formatting and key order are
+        // never "changes", and re-writing the stored revision in canonical form would cost every update.
         var upgraded = PeerDocumentVersions.VersionOf(entry.Value.Span) is { } version && version < PeerDocumentVersions.Current;
         return new Current(stored, document, null, upgraded ? entry.Value : null);
     }
@@ -68,9 +68,11 @@ internal static class PeerWriteRules
         if (proposed.Typed is not null && proposed.Typed.Equals(current.Document)) return new WritePlan(null, []);
         PeerCycle document;
         var next = proposed.Typed is { } typed ? Canonical(key, document = typed, "the changed document") : Normalize(key, proposed.Json!.Value, "the changed document", out document);
+        // Both sides are typed (a typed change, or the proposal as Normalize read it), so the diff compares members and
+        // walks only those that differ, finding the changes a diff of the JSON texts would find.
         IReadOnlyList<JsonChange> changes = current.Document is null
             ? [new JsonChange(string.Empty, "(invalid document)", "(valid document)")]
-            : JsonChanges.Between(current.Json, next);
+            : JsonChanges.Between(current.Document, document);
         if (changes.Count == 0)
         {
             // The operator's unchanged document over an older stored version is `migrate`: it stores the current
@@ -94,7 +96,10 @@ internal static class PeerWriteRules
         // The operator's unchanged document over an older stored version is `migrate`, which stores the current version.
         if (unchanged && (current.Stored is null || role != PeerCycle.Superuser)) return new WritePlan(null, []);
         var next = proposed.ToUtf8Bytes();
-        return new WritePlan(next, new DeferredChanges(unchanged ? current.Stored!.Value : current.Json, next), proposed);
+        var changes = unchanged
+            ? new DeferredChanges(() => JsonChanges.Between(current.Stored!.Value, next))
+            : new DeferredChanges(() => JsonChanges.Between(current.Document!, proposed));
+        return new WritePlan(next, changes, proposed);
     }
 
     /// <summary>Validation, key check, ownership and size for a new document.</summary>

@@ -70,6 +70,119 @@ public class PropertyTests
         Assert.Contains(false, verdicts);
     }
 
+    /// <summary>
+    /// The typed diff (generated <c>DiffJson</c>, which decides ownership for every write) finds exactly the changes the
+    /// JSON diff finds (System.Text.Json's <see cref="JsonElement.DeepEquals"/> at the leaves), on pairs of valid
+    /// documents that differ by edits that keep them valid: other strings, numbers spelled differently or changed, the
+    /// same instant at another offset, items and members removed or added, free-form values rewritten.
+    /// </summary>
+    [Fact]
+    public void The_typed_diff_finds_exactly_the_changes_the_JSON_diff_finds()
+    {
+        var compared = 0;
+        var withChanges = 0;
+        Gen.Select(Gen.Int[0, Bases.Length - 1], Gen.Int, Gen.Int, (b, first, second) => (b, first, second)).Sample(pair =>
+        {
+            var before = Nudge(Bases[pair.b], pair.first);
+            var after = Nudge(before, pair.second);
+            if (!PeerCycle.Validate(before).IsValid || !PeerCycle.Validate(after).IsValid) return;
+            compared++;
+            if (!before.AsSpan().SequenceEqual(after)) withChanges++;
+            // Both ways: an edit removes members and items, so the reverse diff is the one that sees them added.
+            AssertSameChanges(before, after);
+            AssertSameChanges(after, before);
+        }, iter: Iterations, print: pair => $"base {pair.b}, seeds {pair.first} and {pair.second}");
+        Assert.True(compared > Iterations / 4 && withChanges > compared / 2, $"{compared} valid pairs compared, {withChanges} with changes");
+    }
+
+    [Theory]
+    [InlineData("/phases/execute/started_at", "\"2025-08-06T10:12:44+01:00\"", true)] // the same instant, another text
+    [InlineData("/phases/plan/output/estimated_duration", "3600000.0", false)]            // the same number, spelled otherwise
+    [InlineData("/phases/execute/output/results", "{\"b\": 2, \"a\": 1.0}", false)]     // free-form: member order and spelling
+    [InlineData("/phases/execute/output/results", "{\"a\":1,\"b\":3}", true)]
+    [InlineData("/phases/plan/output/extra", "{\"n\": {\"deep\": 2}}", true)]            // a member the schema does not name
+    public void The_typed_diff_sees_what_JSON_sees(string pointer, string valueJson, bool changed)
+    {
+        var before = Documents.Node(Documents.Minimal());
+        before["phases"]!["execute"] = Documents.Node("""{"status":"in_progress","started_at":"2025-08-06T09:12:44Z","output":{"results":{"a":1,"b":2}}}""");
+        before["phases"]!["plan"] = Documents.Node("""{"status":"completed","started_at":"2025-08-06T09:00:00Z","completed_at":"2025-08-06T09:10:00Z","output":{"estimated_duration":3600000,"extra":{"n":{"deep":1}}}}""");
+        var after = before.DeepClone();
+        var path = pointer.Split('/')[1..];
+        var parent = path[..^1].Aggregate(after, (node, step) => node[step]!);
+        parent[path[^1]] = Documents.Node(valueJson);
+        var (beforeBytes, afterBytes) = (Documents.Bytes(before), Documents.Bytes(after));
+        Assert.True(PeerCycle.Validate(beforeBytes).IsValid && PeerCycle.Validate(afterBytes).IsValid);
+        var diff = new PeerTyped.Runtime.JsonDiff();
+        PeerCycle.DiffJson(PeerCycle.Parse(beforeBytes), PeerCycle.Parse(afterBytes), string.Empty, diff);
+        Assert.Equal(PeerTyped.Runtime.JsonDiff.Between(beforeBytes, afterBytes).Select(c => c.Pointer), diff.Changes.Select(c => c.Pointer));
+        Assert.Equal(changed, diff.Changes.Count > 0);
+        if (changed) Assert.StartsWith(pointer, diff.Changes[0].Pointer, StringComparison.Ordinal);
+    }
+
+    private static void AssertSameChanges(byte[] before, byte[] after)
+    {
+        var json = PeerTyped.Runtime.JsonDiff.Between(before, after);
+        var typedDiff = new PeerTyped.Runtime.JsonDiff();
+        PeerCycle.DiffJson(PeerCycle.Parse(before), PeerCycle.Parse(after), string.Empty, typedDiff);
+        var typed = typedDiff.Changes;
+        Assert.Equal(json.Select(c => c.Pointer).Order(StringComparer.Ordinal), typed.Select(c => c.Pointer).Order(StringComparer.Ordinal));
+        foreach (var change in typed)
+        {
+            var expected = json.Single(c => c.Pointer == change.Pointer);
+            Assert.True(SameJson(expected.OldJson, change.OldJson) && SameJson(expected.NewJson, change.NewJson), $"{change.Pointer}: {change.OldJson} -> {change.NewJson}, the JSON diff says {expected.OldJson} -> {expected.NewJson}");
+        }
+    }
+
+    private static bool SameJson(string? left, string? right)
+    {
+        if (left is null || right is null) return left is null && right is null;
+        using var a = JsonDocument.Parse(left);
+        using var b = JsonDocument.Parse(right);
+        return JsonElement.DeepEquals(a.RootElement, b.RootElement);
+    }
+
+    /// <summary>Edits that mostly keep a document valid, so that the diff comparison sees many valid pairs.</summary>
+    private static byte[] Nudge(byte[] source, int seed)
+    {
+        var random = new Random(seed);
+        var root = JsonNode.Parse(source)!;
+        for (var n = random.Next(0, 4); n > 0; n--)
+        {
+            var slots = Slots(root).Where(s => s.Parent != root || s.Name is "metadata" or "phases" or "cycle_summary" or "insights").ToList();
+            var (parent, name, index) = slots[random.Next(slots.Count)];
+            var value = name is not null ? parent[name] : parent[index];
+            JsonNode? replacement = value switch
+            {
+                JsonValue v when v.TryGetValue<string>(out var text) && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var instant) && text.Contains('T') =>
+                    JsonValue.Create(instant.ToOffset(TimeSpan.FromHours(random.Next(-3, 4))).ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture)),
+                JsonValue v when v.TryGetValue<string>(out var text) => random.Next(3) == 0 ? JsonValue.Create(text) : JsonValue.Create(text + "x"),
+                JsonValue v when v.TryGetValue<bool>(out var flag) => JsonValue.Create(!flag),
+                JsonValue v when v.GetValueKind() == JsonValueKind.Number => JsonNode.Parse(random.Next(3) switch { 0 when !v.ToJsonString().Contains('.') && !v.ToJsonString().Contains('e') => v.ToJsonString() + ".0", 1 => (decimal.Parse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), _ => v.ToJsonString() }),
+                JsonArray a when a.Count > 0 && random.Next(2) == 0 => new JsonArray(a.Take(a.Count - 1).Select(i => i?.DeepClone()).ToArray()),
+                JsonArray a when a.Count > 0 => new JsonArray(a.Select(i => i?.DeepClone()).Append(a[0]?.DeepClone()).ToArray()),
+                JsonObject o when o.Count > 0 && random.Next(3) == 0 => Without(o, o.ElementAt(random.Next(o.Count)).Key),
+                JsonObject o => With(o, "extra_" + random.Next(3), random.Next(2) == 0 ? JsonValue.Create(random.Next(3)) : new JsonObject { ["k"] = random.Next(2) }),
+                _ => value?.DeepClone(),
+            };
+            Set(parent, name, index, replacement!);
+        }
+        return Encoding.UTF8.GetBytes(root.ToJsonString());
+    }
+
+    private static JsonObject Without(JsonObject source, string name)
+    {
+        var copy = (JsonObject)source.DeepClone();
+        copy.Remove(name);
+        return copy;
+    }
+
+    private static JsonObject With(JsonObject source, string name, JsonNode value)
+    {
+        var copy = (JsonObject)source.DeepClone();
+        copy[name] = value;
+        return copy;
+    }
+
     private static void CheckOne(byte[] bytes)
     {
         var ours = PeerCycle.Validate(bytes);
