@@ -9,7 +9,7 @@ using PeerTyped.Integration.Tests;
 namespace PeerTyped.Benchmarks;
 
 /// <summary>
-/// <c>loops N [ROUNDS]</c>: the three writers of <see cref="UpdateBenchmarks"/> and <see cref="GateBenchmarks"/> (raw
+/// <c>loops N [ROUNDS [raw|direct|gate]]</c>: the three writers of <see cref="UpdateBenchmarks"/> and <see cref="GateBenchmarks"/> (raw
 /// NATS.Net get+update, the typed update written directly, the same through a gate in this process), N updates each,
 /// round after round, so that a change in the machine's load falls on all three. Prints microseconds per update. It is
 /// the loop to attach <c>perf record -p</c> to (with DOTNET_PerfMapEnabled=1), and a cross-check of BenchmarkDotNet's
@@ -21,6 +21,8 @@ public static class ProfileLoop
     {
         var updates = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 2000;
         var rounds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+        // A third argument (raw, direct or gate) runs that writer alone, so that a profile shows its costs only.
+        var only = args.Length > 2 ? args[2] : null;
         await using var server = await NatsServer.StartAsync();
         await using var connection = new NatsConnection(NatsOpts.Default with { Url = server.Url });
         await using var gateConnection = new NatsConnection(NatsOpts.Default with { Url = server.Url });
@@ -44,13 +46,13 @@ public static class ProfileLoop
         Console.WriteLine("round | raw get+update µs | direct µs | gate µs | direct/raw | gate/direct");
         for (var round = 1; round <= rounds; round++)
         {
-            var rawMicros = await TimeAsync(async () =>
+            var rawMicros = only is null or "raw" ? await TimeAsync(async () =>
             {
                 var entry = await raw.GetEntryAsync(Inputs.Key, serializer: serializer);
                 await raw.UpdateAsync(Inputs.Key, entry.Value!, entry.Revision, serializer);
-            });
-            var directMicros = await TimeAsync(() => Typed(direct, ++counter));
-            var gateMicros = await TimeAsync(() => Typed(viaGate, ++counter));
+            }) : double.NaN;
+            var directMicros = only is null or "direct" ? await TimeAsync(() => Typed(direct, ++counter)) : double.NaN;
+            var gateMicros = only is null or "gate" ? await TimeAsync(() => Typed(viaGate, ++counter)) : double.NaN;
             Console.WriteLine($"{round} | {rawMicros:F0} | {directMicros:F0} | {gateMicros:F0} | {directMicros / rawMicros:F2} | {gateMicros / directMicros:F2}");
         }
         return 0;
