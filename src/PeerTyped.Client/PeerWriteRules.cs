@@ -67,7 +67,7 @@ internal static class PeerWriteRules
     {
         if (proposed.Typed is not null && proposed.Typed.Equals(current.Document)) return new WritePlan(null, []);
         PeerCycle document;
-        var next = proposed.Typed is { } typed ? Canonical(key, document = typed, "the changed document") : Normalize(key, proposed.Json!.Value, "the changed document", out document);
+        var next = proposed.Typed is { } typed ? Canonical(key, document = typed, "the changed document", current.Document) : Normalize(key, proposed.Json!.Value, "the changed document", out document);
         // Both sides are typed (a typed change, or the proposal as Normalize read it), so the diff compares members and
         // walks only those that differ, finding the changes a diff of the JSON texts would find.
         IReadOnlyList<JsonChange> changes = current.Document is null
@@ -157,14 +157,19 @@ internal static class PeerWriteRules
     }
 
     /// <summary>
-    /// Writes a typed document, validates the bytes (typed values can still break minimum, pattern or maxItems) and
-    /// checks it against its key. The writer's output is the canonical form, so it is stored as it is.
+    /// Writes a typed document, validates it (typed values can still break minimum, pattern or maxItems) and checks it
+    /// against its key. The writer's output is the canonical form, so it is stored as it is. A change of a valid
+    /// <paramref name="before"/> is shown valid on the typed values, checking only what the change did not share with
+    /// it (<c>IsValidChange</c>); what that cannot show is decided, and explained, by validating the written bytes.
     /// </summary>
-    public static byte[] Canonical(string key, PeerCycle document, string what)
+    public static byte[] Canonical(string key, PeerCycle document, string what, PeerCycle? before = null)
     {
         var bytes = document.ToUtf8Bytes();
-        var validation = PeerCycle.Validate(bytes);
-        if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
+        if (!PeerCycle.IsValidChange(before, document))
+        {
+            var validation = PeerCycle.Validate(bytes);
+            if (!validation.IsValid) throw new PeerValidationException(key, validation.Violations, what + " is invalid");
+        }
         CheckKey(key, document, what);
         return bytes;
     }

@@ -61,6 +61,21 @@ public sealed class ExtensionMembers : IReadOnlyList<KeyValuePair<string, RawJso
         }
     }
 
+    /// <summary>
+    /// Whether every member is one <paramref name="before"/> holds with the same value: a valid object's extension
+    /// members, some removed, are still valid (they are free-form, and one name never repeats).
+    /// </summary>
+    public bool IsSubsetOf(ExtensionMembers? before)
+    {
+        if (ReferenceEquals(this, before) || Count == 0) return true;
+        if (before is null) return false;
+        foreach (var member in _members)
+        {
+            if (!Equals(before[member.Key], member.Value)) return false;
+        }
+        return true;
+    }
+
     public bool Equals(ExtensionMembers? other)
     {
         if (other is null || other.Count != Count) return false;

@@ -86,3 +86,62 @@ public class GeneratedSourceTests
         await test.RunAsync();
     }
 }
+
+public class ValidChangeEmissionTests
+{
+    private const string Schema = """
+        {
+          "title": "Gauge",
+          "x-peer-namespace": "Sample",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "reading": {},
+            "note": { "type": "string" },
+            "stamp": {
+              "title": "Stamp",
+              "type": "object",
+              "additionalProperties": false,
+              "properties": { "taken_at": { "type": "string", "format": "date-time" }, "by": { "type": "string" } },
+              "if": { "properties": { "taken_at": { "const": "2025-01-01T00:00:00Z" } } },
+              "then": { "required": ["by"] }
+            }
+          },
+          "if": { "properties": { "reading": { "const": "stale" } } },
+          "then": { "required": ["note"] }
+        }
+        """;
+
+    /// <summary>
+    /// The typed proof of validity compares a date-time with a rule's value by its written text, and leaves a rule on a
+    /// free-form value to the validator ("not shown") instead of guessing: a free-form value may equal the rule's value.
+    /// </summary>
+    [Fact]
+    public void A_rule_on_a_free_form_value_is_left_to_the_validator_and_a_date_time_is_compared_as_written()
+    {
+        var driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(new SchemaGenerator())
+            .AddAdditionalTexts([new SchemaText("gauge.schema.json", Schema)])
+            .RunGenerators(Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("ValidChange"));
+        var result = driver.GetRunResult();
+        Assert.Empty(result.Diagnostics);
+        var source = result.GeneratedTrees.Single(t => t.FilePath.EndsWith("Gauge.g.cs", StringComparison.Ordinal)).ToString();
+        var gauge = Method(source, "public static bool IsValidChange(Gauge? before");
+        Assert.EndsWith("return false; // a rule looks into a free-form value: only the validator can tell", gauge.TrimEnd(), StringComparison.Ordinal);
+        var stamp = Method(source, "public static bool IsValidChange(Stamp? before");
+        Assert.Contains(".Text == \"2025-01-01T00:00:00Z\"", stamp, StringComparison.Ordinal);
+        Assert.EndsWith("return true;", stamp.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    private static string Method(string source, string signature)
+    {
+        var body = source[source.IndexOf(signature, StringComparison.Ordinal)..];
+        return body[..body.IndexOf("\n        }\n", StringComparison.Ordinal)];
+    }
+
+    private sealed class SchemaText(string path, string text) : Microsoft.CodeAnalysis.AdditionalText
+    {
+        public override string Path => path;
+
+        public override Microsoft.CodeAnalysis.Text.SourceText GetText(CancellationToken cancellationToken = default) => Microsoft.CodeAnalysis.Text.SourceText.From(text);
+    }
+}

@@ -130,6 +130,7 @@ namespace PeerTyped.Generators.Emitting
             EmitWrite(w, model);
             EmitValidate(w, model);
             EmitDiff(w, model);
+            EmitValidChange(w, model);
             foreach (var property in model.Properties.Where(p => p.Type.Kind == ValueKind.Array)) EmitArrayHelpers(w, property.MemberName, property.Type, 0);
             foreach (var property in model.Properties.Where(p => p.Type.Kind == ValueKind.String && p.Type.Pattern != null)) EmitPatternField(w, property.MemberName, 0, property.Type.Pattern!);
             if (isRoot) EmitRootEntryPoints(w, model);
@@ -360,6 +361,171 @@ namespace PeerTyped.Generators.Emitting
             }
         }
 
+        /// <summary>
+        /// IsValidChange: a proof of validity for a typed value changed from a valid one, checking only the members that
+        /// are not shared with it and the object's rules. It never says "valid" where the validator of the written bytes
+        /// would not (a property test holds it to that); where it cannot decide — a free-form value or extension member
+        /// that changed, a rule on a free-form path — it says "not shown", and the caller validates the bytes.
+        /// </summary>
+        private void EmitValidChange(CodeWriter w, ObjectModel model)
+        {
+            w.Line("/// <summary>True when <paramref name=\"after\"/> is certainly schema-valid, given that <paramref name=\"before\"/> (null: none) is valid: members it shares with <paramref name=\"before\"/> are not checked again. False means \"not shown\": validate the written bytes for the verdict and its messages.</summary>");
+            w.Open("public static bool IsValidChange(" + model.Name + "? before, " + model.Name + " after)");
+            w.Line("if (ReferenceEquals(before, after)) return true;");
+            foreach (var property in model.Properties)
+            {
+                var after = "after." + property.MemberName;
+                var before = "before?." + property.MemberName;
+                if (property.IsRequired && !IsValueType(property.Type))
+                {
+                    var check = ValidItemExpression(property.Type, before, after, property.MemberName, 0);
+                    w.Line("if (" + after + " is null" + (check == null ? string.Empty : " || !(" + check + ")") + ") return false;");
+                }
+                else
+                {
+                    var value = Local(property);
+                    var check = ValidItemExpression(property.Type, before, value, property.MemberName, 0);
+                    if (check == null) continue;
+                    w.Line(property.IsRequired ? "if (!(" + ValidItemExpression(property.Type, before, after, property.MemberName, 0) + ")) return false;"
+                        : "if (" + after + " is { } " + value + " && !(" + check + ")) return false;");
+                }
+            }
+            if (model.AllowsExtraProperties) w.Line("if (after.ExtensionData is null || !after.ExtensionData.IsSubsetOf(before?.ExtensionData)) return false;");
+            var rules = model.Rules.Select((rule, index) => TypedRule(model, rule, index)).ToList();
+            if (rules.Any(r => r == null))
+            {
+                w.Line("return false; // a rule looks into a free-form value: only the validator can tell");
+            }
+            else
+            {
+                foreach (var rule in rules) foreach (var line in rule!) w.Line(line);
+                w.Line("return true;");
+            }
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>
+        /// The check of one present value (null: nothing to check), <paramref name="before"/> being the expression of the
+        /// value it replaced (possibly null). A changed free-form value is not shown valid: only the validator can say.
+        /// </summary>
+        private string? ValidItemExpression(TypeRef type, string before, string value, string memberName, int depth)
+        {
+            switch (type.Kind)
+            {
+                case ValueKind.String:
+                    var pattern = type.Pattern == null ? "null" : PatternField(memberName, depth);
+                    return "ReferenceEquals(" + before + ", " + value + ") || " + Runtime + "TypedChecks.String(" + value + ", " + IntOrNull(type.MinLength) + ", " + IntOrNull(type.MaxLength) + ", " + pattern + ")";
+                case ValueKind.Integer:
+                    return type.Minimum == null && type.Maximum == null ? null : Runtime + "TypedChecks.Integer(" + value + ", " + LongOrNull(type.Minimum) + ", " + LongOrNull(type.Maximum) + ")";
+                case ValueKind.Number:
+                    return type.Minimum == null && type.Maximum == null && type.NumberValues.Count == 0 ? null
+                        : Runtime + "TypedChecks.Number(" + value + ", " + DecimalOrNull(type.Minimum) + ", " + DecimalOrNull(type.Maximum) + ", [" + string.Join(", ", type.NumberValues.Select(v => v + "m")) + "])";
+                case ValueKind.Object:
+                    return type.Name + ".IsValidChange(" + before + ", " + value + ")";
+                case ValueKind.Array:
+                    return ArrayHelper("ValidChange", memberName, depth) + "(" + before + ", " + value + ")";
+                case ValueKind.RawObject:
+                case ValueKind.Any:
+                    return "global::System.Object.Equals(" + before + ", " + value + ")";
+                default:
+                    return null; // booleans, date-times and enum values cannot be invalid once typed
+            }
+        }
+
+        /// <summary>The lines that return false when a rule does not hold, or null when one of its tests leaves the typed members.</summary>
+        private List<string>? TypedRule(ObjectModel model, ConditionalRule rule, int index)
+        {
+            var holds = "rule" + index.ToString(CultureInfo.InvariantCulture);
+            var variables = 0;
+            string? Tests(EquatableArray<RuleTest> tests)
+            {
+                var parts = new List<string>();
+                foreach (var test in tests)
+                {
+                    var part = TypedRuleTest(model, test, "r" + index.ToString(CultureInfo.InvariantCulture) + "v" + (variables++).ToString(CultureInfo.InvariantCulture));
+                    if (part == null) return null;
+                    parts.Add("(" + part + ")");
+                }
+                return parts.Count == 0 ? "true" : string.Join(" && ", parts);
+            }
+            var condition = Tests(rule.If);
+            var then = Tests(rule.Then);
+            var otherwise = Tests(rule.Else);
+            if (condition == null || then == null || otherwise == null) return null;
+            var lines = new List<string> { "// " + rule.SchemaPointer + ": if " + rule.Condition, "var " + holds + " = " + condition + ";" };
+            if (rule.Then.Count > 0) lines.Add("if (" + holds + " && !(" + then + ")) return false;");
+            if (rule.Else.Count > 0) lines.Add("if (!" + holds + " && !(" + otherwise + ")) return false;");
+            return lines;
+        }
+
+        /// <summary>One rule test on the typed value (it holds when anything on its path is absent), or null when its path leaves the typed members.</summary>
+        private string? TypedRuleTest(ObjectModel model, RuleTest test, string variable)
+        {
+            var expression = "after";
+            var owner = model;
+            PropertyModel? last = null;
+            for (var i = 0; i < test.Path.Count; i++)
+            {
+                if (owner == null) return null;
+                last = owner.Properties.FirstOrDefault(p => p.JsonName == test.Path[i]);
+                if (last == null) return null;
+                expression += (i == 0 ? "." : "?.") + last.MemberName;
+                owner = i < test.Path.Count - 1 || test.Kind != RuleTestKind.ValueIn
+                    ? (last.Type.Kind == ValueKind.Object && _objects.TryGetValue(last.Type.Name!, out var next) ? next : null)
+                    : null;
+            }
+            if (test.Kind != RuleTestKind.ValueIn)
+            {
+                if (owner == null) return null;
+                var target = test.Path.Count == 0 ? "after" : expression;
+                var present = new List<string>();
+                foreach (var name in test.Names)
+                {
+                    var member = owner.Properties.FirstOrDefault(p => p.JsonName == name);
+                    if (member == null) return null;
+                    present.Add(member.IsRequired && IsValueType(member.Type) ? "true" : "{0}." + member.MemberName + " is not null");
+                }
+                var all = string.Join(" && ", present.Select(p => string.Format(CultureInfo.InvariantCulture, p, test.Path.Count == 0 ? "after" : variable)));
+                var check = test.Kind == RuleTestKind.Present ? all : "!(" + all + ")";
+                return test.Path.Count == 0 ? check : target + " is not { } " + variable + " || " + check;
+            }
+            // A free-form value may be any JSON, equal to a rule's value or not: only the validator can tell.
+            if (last == null || last.Type.Kind == ValueKind.Any) return null;
+            var equals = new List<string>();
+            foreach (var value in test.Values)
+            {
+                var comparison = TypedValueTest(last.Type, value, variable);
+                if (comparison != null) equals.Add(comparison);
+            }
+            var compared = equals.Count == 0 ? "false" : "(" + string.Join(" || ", equals) + ")";
+            // A required value member on the object itself is always present: there is nothing absent to hold on.
+            return test.Path.Count == 1 && last.IsRequired && IsValueType(last.Type)
+                ? expression + " is var " + variable + " && " + compared
+                : expression + " is not { } " + variable + " || " + compared;
+        }
+
+        /// <summary>Whether the typed value v equals a rule's value (null: it never can, being of another JSON type; free-form values never get here).</summary>
+        private string? TypedValueTest(TypeRef type, RuleValue value, string v)
+        {
+            switch (type.Kind)
+            {
+                case ValueKind.String when value.Kind == RuleValueKind.String:
+                    return v + " == " + CodeWriter.Literal(value.Text);
+                case ValueKind.Enum when value.Kind == RuleValueKind.String:
+                    var member = _model.Enums.FirstOrDefault(e => e.Name == type.Name)?.Members.FirstOrDefault(m => m.JsonValue == value.Text);
+                    return member == null ? null : v + " == global::" + _model.Namespace + "." + type.Name + "." + member.MemberName;
+                case ValueKind.DateTime when value.Kind == RuleValueKind.String:
+                    return v + ".Text == " + CodeWriter.Literal(value.Text);
+                case ValueKind.Integer or ValueKind.Number when value.Kind == RuleValueKind.Number:
+                    return v + " == " + value.Text + "m";
+                case ValueKind.Boolean when value.Kind is RuleValueKind.True or RuleValueKind.False:
+                    return v + " == " + (value.Kind == RuleValueKind.True ? "true" : "false");
+                default:
+                    return null;
+            }
+        }
+
         /// <summary>A member name as a JSON Pointer token (RFC 6901: ~ and / escaped).</summary>
         private static string PointerToken(string name) => name.Replace("~", "~0").Replace("/", "~1");
 
@@ -575,6 +741,23 @@ namespace PeerTyped.Generators.Emitting
             w.Line("context.Pop();");
             w.Close();
             w.Line("context.CheckItemCount(count, " + IntOrNull(type.MinItems) + ", " + IntOrNull(type.MaxItems) + ");");
+            w.Close();
+            w.Line();
+            w.Open("private static bool " + ArrayHelper("ValidChange", memberName, depth) + "(" + listType + "? before, " + listType + " after)");
+            w.Line("if (ReferenceEquals(before, after)) return true;");
+            if (type.MinItems != null || type.MaxItems != null)
+            {
+                w.Line("if (" + string.Join(" || ", new[] { type.MinItems == null ? null : "after.Count < " + IntOrNull(type.MinItems), type.MaxItems == null ? null : "after.Count > " + IntOrNull(type.MaxItems) }.Where(c => c != null)) + ") return false;");
+            }
+            var itemCheck = ValidItemExpression(item, "(shared ? before![index] : null)", "after[index]", memberName, depth + 1);
+            if (itemCheck != null)
+            {
+                w.Line("var shared = before is not null && before.Count == after.Count;");
+                w.Open("for (var index = 0; index < after.Count; index++)");
+                w.Line("if (" + (IsValueType(item) ? string.Empty : "after[index] is null || ") + "!(" + itemCheck + ")) return false;");
+                w.Close();
+            }
+            w.Line("return true;");
             w.Close();
             w.Line();
             w.Open("private static void " + ArrayHelper("Diff", memberName, depth) + "(" + listType + " before, " + listType + " after, string pointer, " + Runtime + "JsonDiff diff)");
