@@ -132,6 +132,46 @@ public class ValidChangeEmissionTests
         Assert.EndsWith("return true;", stamp.TrimEnd(), StringComparison.Ordinal);
     }
 
+    private const string NestedSchema = """
+        {
+          "title": "Grid",
+          "x-peer-namespace": "Sample",
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["rows"],
+          "properties": {
+            "rows": {
+              "type": "array", "minItems": 1,
+              "items": { "type": "array", "maxItems": 4, "items": { "title": "Cell", "type": "object", "additionalProperties": true,
+                "properties": { "code": { "type": "string", "pattern": "^[A-Z]+$" }, "weight": { "type": "integer", "minimum": 0 } } } }
+            },
+            "labels": { "type": "array", "items": { "type": "array", "items": { "type": "string", "minLength": 2 } } },
+            "a/b~c": { "type": "number", "maximum": 5 }
+          }
+        }
+        """;
+
+    /// <summary>
+    /// Arrays of arrays of objects, item constraints at each depth and a member name that needs JSON Pointer escaping:
+    /// the generated diff and proof of validity compile, and the diff names the member as RFC 6901 escapes it.
+    /// </summary>
+    [Fact]
+    public void Nested_arrays_and_an_escaped_member_name_generate_code_that_compiles()
+    {
+        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("Nested",
+            references: FrameworkReferences.All.Append(Microsoft.CodeAnalysis.MetadataReference.CreateFromFile(typeof(PeerTyped.Runtime.ValueList).Assembly.Location)),
+            options: new Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions(Microsoft.CodeAnalysis.OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: Microsoft.CodeAnalysis.NullableContextOptions.Enable));
+        var driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(new SchemaGenerator())
+            .AddAdditionalTexts([new SchemaText("grid.schema.json", NestedSchema)])
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        var errors = output.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+        var source = driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("Grid.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("\"a~1b~0c\"", Method(source, "public static void DiffJson(Grid before"), StringComparison.Ordinal);
+        Assert.Contains("ValidChangeRowsArray1(", Method(source, "private static bool ValidChangeRowsArray("), StringComparison.Ordinal);
+    }
+
     private static string Method(string source, string signature)
     {
         var body = source[source.IndexOf(signature, StringComparison.Ordinal)..];
