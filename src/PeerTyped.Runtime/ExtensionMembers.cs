@@ -62,16 +62,20 @@ public sealed class ExtensionMembers : IReadOnlyList<KeyValuePair<string, RawJso
     }
 
     /// <summary>
-    /// Whether every member is one <paramref name="before"/> holds with the same value: a valid object's extension
-    /// members, some removed, are still valid (they are free-form, and one name never repeats).
+    /// Whether every member is one <paramref name="before"/> holds with the same value, each name once: a valid
+    /// object's extension members, some removed, are still valid (they are free-form; a name written twice is not).
     /// </summary>
     public bool IsSubsetOf(ExtensionMembers? before)
     {
         if (ReferenceEquals(this, before) || Count == 0) return true;
-        if (before is null) return false;
-        foreach (var member in _members)
+        if (before is null || Count > before.Count) return false;
+        for (var i = 0; i < _members.Length; i++)
         {
-            if (!Equals(before[member.Key], member.Value)) return false;
+            if (!Equals(before[_members[i].Key], _members[i].Value)) return false;
+            for (var j = 0; j < i; j++)
+            {
+                if (_members[j].Key == _members[i].Key) return false;
+            }
         }
         return true;
     }

@@ -190,6 +190,29 @@ public class PropertyTests
         Assert.True(shownValid > valid * 3 / 4, $"{shownValid} of {valid} valid changes shown valid");
     }
 
+    /// <summary>
+    /// Extension members a change keeps from the valid document are valid again, but a name kept twice is written
+    /// twice: that is not shown valid, and the validator refuses it.
+    /// </summary>
+    [Fact]
+    public void Extension_members_kept_from_the_old_document_are_shown_valid_unless_a_name_repeats()
+    {
+        var node = Documents.Node(Documents.Minimal());
+        node["phases"]!["plan"] = Documents.Node("""{"status":"in_progress","started_at":"2025-08-06T09:00:00Z","output":{"notes":"a","extra":{"k":1}}}""");
+        var before = PeerCycle.Parse(Documents.Bytes(node));
+        var members = before.Phases.Plan.Output!.ExtensionData;
+        Assert.Equal(2, members.Count);
+        PeerCycle Keep(PeerTyped.Runtime.ExtensionMembers kept) => PlannerView.Over(before).WithPlan(p => p.WithOutput(o => o with { ExtensionData = kept })).Document;
+
+        var fewer = Keep(PeerTyped.Runtime.ExtensionMembers.From([members[1]]));
+        Assert.True(PeerCycle.IsValidChange(before, fewer));
+        Assert.True(PeerCycle.Validate(fewer.ToUtf8Bytes()).IsValid);
+
+        var repeated = Keep(PeerTyped.Runtime.ExtensionMembers.From([members[0], members[0]]));
+        Assert.False(PeerCycle.IsValidChange(before, repeated));
+        Assert.Contains(PeerCycle.Validate(repeated.ToUtf8Bytes()).Violations, v => v.Message.Contains("appears twice", StringComparison.Ordinal));
+    }
+
     private static void AssertSameChanges(byte[] before, byte[] after)
     {
         var json = PeerTyped.Runtime.JsonDiff.Between(before, after);
