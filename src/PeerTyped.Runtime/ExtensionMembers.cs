@@ -80,6 +80,16 @@ public sealed class ExtensionMembers : IReadOnlyList<KeyValuePair<string, RawJso
         return true;
     }
 
+    /// <summary>Whether any member has one of <paramref name="names"/> (the names an object's schema declares).</summary>
+    public bool HasAnyName(scoped ReadOnlySpan<string> names)
+    {
+        foreach (var member in _members)
+        {
+            if (names.Contains(member.Key)) return true;
+        }
+        return false;
+    }
+
     public bool Equals(ExtensionMembers? other)
     {
         if (other is null || other.Count != Count) return false;

@@ -61,7 +61,4 @@ public static class ValueList
     public static ValueList<T> Create<T>(ReadOnlySpan<T> items) => items.IsEmpty ? ValueList<T>.Empty : new ValueList<T>(items.ToArray());
 
     public static ValueList<T> From<T>(IEnumerable<T> items) => new(items.ToArray());
-
-    /// <summary>Takes ownership of <paramref name="items"/> without copying; the caller must not change it afterwards.</summary>
-    public static ValueList<T> Adopt<T>(T[] items) => items.Length == 0 ? ValueList<T>.Empty : new ValueList<T>(items);
 }

@@ -213,6 +213,20 @@ public class PropertyTests
         Assert.Contains(PeerCycle.Validate(repeated.ToUtf8Bytes()).Violations, v => v.Message.Contains("appears twice", StringComparison.Ordinal));
     }
 
+    /// <summary>A list is a copy of what it was made from: changing that array later changes no document (a store's
+    /// typed diff and proof of validity skip what a change shares with the document it remembers).</summary>
+    [Fact]
+    public void A_list_does_not_change_when_the_array_it_was_made_from_does()
+    {
+        string[] items = ["a", "b"];
+        var list = PeerTyped.Runtime.ValueList.Create<string>(items);
+        items[0] = "changed";
+        Assert.Equal(["a", "b"], list);
+        var parsed = PeerCycle.Parse(Bases[0]);
+        Assert.DoesNotContain(typeof(PeerTyped.Runtime.ValueList).GetMethods(), m => m.Name == "Adopt");
+        Assert.Equal(parsed, PeerCycle.Parse(parsed.ToUtf8Bytes()));
+    }
+
     private static void AssertSameChanges(byte[] before, byte[] after)
     {
         var json = PeerTyped.Runtime.JsonDiff.Between(before, after);

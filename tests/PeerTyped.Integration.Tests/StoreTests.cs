@@ -48,6 +48,38 @@ public class StoreTests(NatsServerFixture nats) : IClassFixture<NatsServerFixtur
         Assert.Contains("is not schema-valid", refused.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Found by an adversarial sweep: a typed change that writes one member name twice. A declared member's name used as
+    /// an extension member is written once, so it is valid and stored, but the store remembers the caller's object;
+    /// setting the declared member next would write the name twice. An extension member kept twice would too. Both are
+    /// refused, and the stored revision stays the valid one.
+    /// </summary>
+    [Fact]
+    public async Task A_typed_change_that_would_write_a_member_name_twice_is_refused_even_after_the_store_remembered_its_own_write()
+    {
+        await using var store = await StoreFactory.OpenAsync(nats.Server);
+        await store.CreateAsync(Key, Docs.New(Key));
+        var first = await store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithOutput(o => o with
+        {
+            ExtensionData = o.ExtensionData.With("estimated_duration", PeerTyped.Runtime.RawJson.Parse("5")).With("note", PeerTyped.Runtime.RawJson.FromString("kept")),
+        })));
+        Assert.True(first.Changed);
+
+        var declaredTwice = await Assert.ThrowsAsync<PeerValidationException>(() =>
+            store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithOutput(o => o.WithEstimatedDuration(6)))));
+        Assert.Contains("\"estimated_duration\" appears twice", declaredTwice.Message, StringComparison.Ordinal);
+        var keptTwice = await Assert.ThrowsAsync<PeerValidationException>(() =>
+            store.UpdateAsync<PlannerView>(Key, v => v.WithPlan(p => p.WithStatus(PhaseStatus.InProgress).WithOutput(o => o with
+            {
+                ExtensionData = PeerTyped.Runtime.ExtensionMembers.From(o.ExtensionData.Append(o.ExtensionData[1])),
+            }))));
+        Assert.Contains("\"note\" appears twice", keptTwice.Message, StringComparison.Ordinal);
+
+        var stored = await store.ReadRawAsync(Key);
+        Assert.Equal(first.Revision, stored.Revision);
+        Assert.True(PeerCycle.Validate(stored.Value.Span).IsValid);
+    }
+
     [Fact]
     public async Task Create_on_an_existing_key_and_update_of_a_missing_key_fail_clearly()
     {

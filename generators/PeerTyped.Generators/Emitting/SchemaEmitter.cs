@@ -390,7 +390,13 @@ namespace PeerTyped.Generators.Emitting
                         : "if (" + after + " is { } " + value + " && !(" + check + ")) return false;");
                 }
             }
-            if (model.AllowsExtraProperties) w.Line("if (after.ExtensionData is null || !after.ExtensionData.IsSubsetOf(before?.ExtensionData)) return false;");
+            if (model.AllowsExtraProperties)
+            {
+                // A member under a name the schema declares is written beside the declared one: the name twice. Checked
+                // even when shared, since before may be a caller's own object (a store remembers what it wrote).
+                var declared = model.Properties.Count == 0 ? string.Empty : " || after.ExtensionData.HasAnyName([" + string.Join(", ", model.Properties.Select(p => CodeWriter.Literal(p.JsonName))) + "])";
+                w.Line("if (after.ExtensionData is null || !after.ExtensionData.IsSubsetOf(before?.ExtensionData)" + declared + ") return false;");
+            }
             var rules = model.Rules.Select((rule, index) => TypedRule(model, rule, index)).ToList();
             if (rules.Any(r => r == null))
             {
@@ -721,7 +727,7 @@ namespace PeerTyped.Generators.Emitting
             w.Line("if (reader.TokenType != " + Json + "JsonTokenType.StartArray) throw new " + Json + "JsonException(\"expected an array, found \" + " + Runtime + "ValidationContext.Describe(ref reader));");
             w.Line("var items = new global::System.Collections.Generic.List<" + itemType + ">();");
             w.Line("while (reader.Read() && reader.TokenType != " + Json + "JsonTokenType.EndArray) items.Add(" + ReadExpression(item, memberName, depth + 1) + ");");
-            w.Line("return global::PeerTyped.Runtime.ValueList.Adopt(items.ToArray());");
+            w.Line("return global::PeerTyped.Runtime.ValueList.Create<" + itemType + ">(global::System.Runtime.InteropServices.CollectionsMarshal.AsSpan(items));");
             w.Close();
             w.Line();
             w.Open("private static void " + ArrayHelper("Write", memberName, depth) + "(" + Json + "Utf8JsonWriter writer, " + listType + " items)");
