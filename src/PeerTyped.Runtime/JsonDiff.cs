@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -108,11 +109,11 @@ public sealed class JsonDiff
         if (ReferenceEquals(before, after)) return;
         foreach (var member in before)
         {
-            Raw(pointer + "/" + JsonPointer.Escape(member.Key), member.Value, after[member.Key]);
+            Raw(Child(pointer, JsonPointer.Escape(member.Key)), member.Value, after[member.Key]);
         }
         foreach (var member in after)
         {
-            if (before[member.Key] is null) Add(pointer + "/" + JsonPointer.Escape(member.Key), null, member.Value.Json);
+            if (before[member.Key] is null) Add(Child(pointer, JsonPointer.Escape(member.Key)), null, member.Value.Json);
         }
     }
 
@@ -130,18 +131,18 @@ public sealed class JsonDiff
             {
                 if (TryGetSameName(after, property, out var value))
                 {
-                    if (!SameText(property.Value, value)) Compare(property.Value, value, pointer + "/" + JsonPointer.Escape(property.Name));
+                    if (!SameText(property.Value, value)) Compare(property.Value, value, Child(pointer, JsonPointer.Escape(property.Name)));
                 }
                 else
                 {
-                    Add(pointer + "/" + JsonPointer.Escape(property.Name), property.Value.GetRawText(), null);
+                    Add(Child(pointer, JsonPointer.Escape(property.Name)), property.Value.GetRawText(), null);
                 }
             }
             foreach (var property in after.EnumerateObject())
             {
                 if (!TryGetSameName(before, property, out _))
                 {
-                    Add(pointer + "/" + JsonPointer.Escape(property.Name), null, property.Value.GetRawText());
+                    Add(Child(pointer, JsonPointer.Escape(property.Name)), null, property.Value.GetRawText());
                 }
             }
             return;
@@ -153,7 +154,7 @@ public sealed class JsonDiff
             using var right = after.EnumerateArray();
             while (left.MoveNext() && right.MoveNext())
             {
-                if (!SameText(left.Current, right.Current)) Compare(left.Current, right.Current, pointer + "/" + index);
+                if (!SameText(left.Current, right.Current)) Compare(left.Current, right.Current, Child(pointer, index.ToString(CultureInfo.InvariantCulture)));
                 index++;
             }
             return;
