@@ -4,8 +4,8 @@ namespace PeerTyped.Runtime;
 
 /// <summary>
 /// What a typed value can still get wrong once written, for the generated <c>IsValidChange</c>: the constraints of its
-/// schema (lengths, patterns, bounds, allowed numbers) and, for strings, a lone surrogate (which the writer escapes and
-/// the validator refuses). Everything else — types, required value members, enum spellings, date-times, number
+/// schema (lengths, patterns, bounds, allowed numbers) and, for strings, a lone surrogate (which the writer does not
+/// write as given: it is left to the validator of the written bytes). Everything else — types, required value members, enum spellings, date-times, number
 /// exactness — a typed value cannot break. Each check agrees with the validator's check of the written value.
 /// </summary>
 public static class TypedChecks
