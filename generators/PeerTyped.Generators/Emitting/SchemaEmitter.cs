@@ -375,19 +375,15 @@ namespace PeerTyped.Generators.Emitting
             foreach (var property in model.Properties)
             {
                 var after = "after." + property.MemberName;
-                var before = "before?." + property.MemberName;
+                var value = property.IsRequired ? after : Local(property);
+                var check = ValidItemExpression(property.Type, "before?." + property.MemberName, value, property.MemberName, 0);
                 if (property.IsRequired && !IsValueType(property.Type))
                 {
-                    var check = ValidItemExpression(property.Type, before, after, property.MemberName, 0);
                     w.Line("if (" + after + " is null" + (check == null ? string.Empty : " || !(" + check + ")") + ") return false;");
                 }
-                else
+                else if (check != null)
                 {
-                    var value = Local(property);
-                    var check = ValidItemExpression(property.Type, before, value, property.MemberName, 0);
-                    if (check == null) continue;
-                    w.Line(property.IsRequired ? "if (!(" + ValidItemExpression(property.Type, before, after, property.MemberName, 0) + ")) return false;"
-                        : "if (" + after + " is { } " + value + " && !(" + check + ")) return false;");
+                    w.Line(property.IsRequired ? "if (!(" + check + ")) return false;" : "if (" + after + " is { } " + value + " && !(" + check + ")) return false;");
                 }
             }
             if (model.AllowsExtraProperties)
@@ -484,17 +480,17 @@ namespace PeerTyped.Generators.Emitting
             if (test.Kind != RuleTestKind.ValueIn)
             {
                 if (owner == null) return null;
-                var target = test.Path.Count == 0 ? "after" : expression;
+                var holder = test.Path.Count == 0 ? "after" : variable;
                 var present = new List<string>();
                 foreach (var name in test.Names)
                 {
                     var member = owner.Properties.FirstOrDefault(p => p.JsonName == name);
                     if (member == null) return null;
-                    present.Add(member.IsRequired && IsValueType(member.Type) ? "true" : "{0}." + member.MemberName + " is not null");
+                    present.Add(member.IsRequired && IsValueType(member.Type) ? "true" : holder + "." + member.MemberName + " is not null");
                 }
-                var all = string.Join(" && ", present.Select(p => string.Format(CultureInfo.InvariantCulture, p, test.Path.Count == 0 ? "after" : variable)));
+                var all = string.Join(" && ", present);
                 var check = test.Kind == RuleTestKind.Present ? all : "!(" + all + ")";
-                return test.Path.Count == 0 ? check : target + " is not { } " + variable + " || " + check;
+                return test.Path.Count == 0 ? check : expression + " is not { } " + variable + " || " + check;
             }
             // A free-form value may be any JSON, equal to a rule's value or not: only the validator can tell.
             if (last == null || last.Type.Kind == ValueKind.Any) return null;
