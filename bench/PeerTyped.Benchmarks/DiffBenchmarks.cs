@@ -23,7 +23,7 @@ public class DiffBenchmarks
     {
         _before = Inputs.Document();
         _current = PeerCycle.Parse(_before);
-        _changed = PlannerView.Over(_current).WithPlan(p => p.WithOutput(o => o.WithEstimatedDuration(42))).Document;
+        _changed = Inputs.OneFieldChange(PlannerView.Over(_current), 42).Document;
         _after = _changed.ToUtf8Bytes();
         _parsed = PeerCycle.Parse(_after);
         // The three must find the same one change, or the comparison means nothing.

@@ -59,5 +59,5 @@ public static class ProfileLoop
     }
 
     private static Task Typed(PeerStateStore store, int value) =>
-        store.UpdateAsync<PlannerView>(Inputs.Key, v => v.WithPlan(p => p.WithOutput(o => o.WithEstimatedDuration(value))));
+        store.UpdateAsync<PlannerView>(Inputs.Key, v => Inputs.OneFieldChange(v, value));
 }

@@ -50,7 +50,7 @@ public class UpdateBenchmarks
     public async Task<ulong> Typed()
     {
         var value = ++_counter;
-        var result = await _store.UpdateAsync<PlannerView>(Inputs.Key, v => v.WithPlan(p => p.WithOutput(o => o.WithEstimatedDuration(value))));
+        var result = await _store.UpdateAsync<PlannerView>(Inputs.Key, v => Inputs.OneFieldChange(v, value));
         return result.Revision;
     }
 }

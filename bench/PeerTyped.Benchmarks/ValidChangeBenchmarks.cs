@@ -20,7 +20,7 @@ public class ValidChangeBenchmarks
     public void Setup()
     {
         _current = PeerCycle.Parse(Inputs.Document());
-        _changed = PlannerView.Over(_current).WithPlan(p => p.WithOutput(o => o.WithEstimatedDuration(42))).Document;
+        _changed = Inputs.OneFieldChange(PlannerView.Over(_current), 42).Document;
         _written = _changed.ToUtf8Bytes();
         _parsed = PeerCycle.Parse(_written);
         // Every contender must find the change valid, or the comparison means nothing.
