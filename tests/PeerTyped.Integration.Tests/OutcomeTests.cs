@@ -14,6 +14,18 @@ public class OutcomeTests
 
     private static PeerConnectionOptions Fast(NatsServer server) => new() { Servers = [server.Url], RequestTimeout = TimeSpan.FromSeconds(1), ConnectTimeout = TimeSpan.FromSeconds(1) };
 
+    /// <summary>
+    /// Creates the bucket and the cycle at the default timeouts. The first JetStream request of a test process (a cold
+    /// client, NATS.Net's JetStream layer used for the first time) has taken over a second here, which a store with
+    /// <see cref="Fast"/> timeouts reported as an unanswered server before the test reached what it tests.
+    /// </summary>
+    private static async Task<PeerWriteResult> CreateCycleAsync(NatsServer server, string bucket)
+    {
+        await using var setup = await PeerStateStore.ConnectAsync(new PeerConnectionOptions { Servers = [server.Url] }, new PeerStoreOptions { Bucket = bucket });
+        await setup.EnsureBucketAsync();
+        return await setup.CreateAsync(Key, Docs.New(Key));
+    }
+
     /// <summary>Appends <paramref name="item"/> to the planner's output phases; the transform pauses the server just before the write is sent.</summary>
     private static Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<byte[]>> AppendThenPause(NatsServer server, string item, TimeSpan pause, Action? paused = null)
     {
@@ -36,9 +48,9 @@ public class OutcomeTests
     public async Task A_write_unanswered_while_the_server_is_paused_is_recognised_once_it_lands()
     {
         await using var server = await NatsServer.StartAsync();
-        await using var store = await PeerStateStore.ConnectAsync(Fast(server), new PeerStoreOptions { Bucket = Docs.UniqueBucket(), RetryTimeout = TimeSpan.FromSeconds(30) });
-        await store.EnsureBucketAsync();
-        var created = await store.CreateAsync(Key, Docs.New(Key));
+        var bucket = Docs.UniqueBucket();
+        var created = await CreateCycleAsync(server, bucket);
+        await using var store = await PeerStateStore.ConnectAsync(Fast(server), new PeerStoreOptions { Bucket = bucket, RetryTimeout = TimeSpan.FromSeconds(30) });
 
         var result = await store.UpdateJsonAsync(Key, PeerCycleRoles.Planner, AppendThenPause(server, "only-once", TimeSpan.FromSeconds(4)));
 
@@ -54,9 +66,9 @@ public class OutcomeTests
     public async Task When_the_budget_runs_out_unanswered_the_outcome_is_unknown_and_names_the_revision_to_inspect()
     {
         await using var server = await NatsServer.StartAsync();
-        await using var store = await PeerStateStore.ConnectAsync(Fast(server), new PeerStoreOptions { Bucket = Docs.UniqueBucket(), RetryTimeout = TimeSpan.FromSeconds(2) });
-        await store.EnsureBucketAsync();
-        var created = await store.CreateAsync(Key, Docs.New(Key));
+        var bucket = Docs.UniqueBucket();
+        var created = await CreateCycleAsync(server, bucket);
+        await using var store = await PeerStateStore.ConnectAsync(Fast(server), new PeerStoreOptions { Bucket = bucket, RetryTimeout = TimeSpan.FromSeconds(2) });
 
         var error = await Assert.ThrowsAsync<PeerOutcomeUnknownException>(() => store.UpdateJsonAsync(Key, PeerCycleRoles.Planner, AppendThenPause(server, "maybe", TimeSpan.FromSeconds(8))));
 
