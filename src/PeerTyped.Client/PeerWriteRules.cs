@@ -95,7 +95,7 @@ internal static class PeerWriteRules
         var unchanged = proposed.Equals(current.Document);
         // The operator's unchanged document over an older stored version is `migrate`, which stores the current version.
         if (unchanged && (current.Stored is null || role != PeerCycle.Superuser)) return new WritePlan(null, []);
-        var next = proposed.ToUtf8Bytes();
+        var next = WriteTyped(proposed);
         var changes = unchanged
             ? new DeferredChanges(() => JsonChanges.Between(current.Stored!.Value, next))
             : new DeferredChanges(() => JsonChanges.Between(current.Document!, proposed));
@@ -164,7 +164,7 @@ internal static class PeerWriteRules
     /// </summary>
     public static byte[] Canonical(string key, PeerCycle document, string what, PeerCycle? before = null)
     {
-        var bytes = document.ToUtf8Bytes();
+        var bytes = WriteTyped(document);
         if (!PeerCycle.IsValidChange(before, document))
         {
             var validation = PeerCycle.Validate(bytes);
@@ -173,6 +173,12 @@ internal static class PeerWriteRules
         CheckKey(key, document, what);
         return bytes;
     }
+
+    /// <summary>
+    /// A typed change's document in canonical form. Its sections are remembered (<see cref="WrittenJson"/>): the same
+    /// process's next change of it shares, and so copies, every section that change does not touch.
+    /// </summary>
+    private static byte[] WriteTyped(PeerCycle document) => JsonText.Write(document, static (d, writer) => d.WriteJson(writer), remember: true);
 
     private static void CheckKey(string key, PeerCycle document, string what)
     {

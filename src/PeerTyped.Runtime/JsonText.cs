@@ -34,9 +34,11 @@ public static class JsonText
 
     /// <summary>
     /// Writes <paramref name="value"/> with <paramref name="write"/> and returns the bytes. The buffer and the writer are
-    /// the thread's own and reused, so a document costs one array (its bytes), not a chain of growing buffers.
+    /// the thread's own and reused, so a document costs one array (its bytes), not a chain of growing buffers. A compact
+    /// write copies the bytes of objects written before (<see cref="WrittenJson"/>); with <paramref name="remember"/> it
+    /// also keeps those of its own large objects, for the next version of the document.
     /// </summary>
-    public static byte[] Write<T>(T value, Action<T, Utf8JsonWriter> write, bool indented = false)
+    public static byte[] Write<T>(T value, Action<T, Utf8JsonWriter> write, bool indented = false, bool remember = false)
     {
         ArgumentNullException.ThrowIfNull(write);
         var buffer = t_buffer ?? new ArrayBufferWriter<byte>(16 * 1024);
@@ -46,7 +48,15 @@ public static class JsonText
         else writer.Reset(buffer);
         try
         {
-            write(value, writer);
+            if (indented)
+            {
+                write(value, writer);
+            }
+            else
+            {
+                using var scope = new WrittenJson.Scope(writer, buffer, remember);
+                write(value, writer);
+            }
             writer.Flush();
             return buffer.WrittenSpan.ToArray();
         }

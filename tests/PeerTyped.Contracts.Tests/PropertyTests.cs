@@ -191,6 +191,82 @@ public class PropertyTests
     }
 
     /// <summary>
+    /// A document written after typed changes, with the bytes of the sections it shares with earlier versions copied
+    /// (<see cref="PeerTyped.Runtime.WrittenJson"/>), is byte for byte the document a writer that copies nothing writes,
+    /// compact and indented, over chains of changes through the path table (valid or not, sections shared or replaced).
+    /// </summary>
+    [Fact]
+    public void A_document_written_from_remembered_sections_is_the_document_written_in_full()
+    {
+        var fields = PeerCycleFields.All;
+        var reused = 0;
+        Gen.Select(Gen.Int[0, Bases.Length - 1], Gen.Int, (b, seed) => (b, seed)).Sample(c =>
+        {
+            var random = new Random(c.seed);
+            var document = PeerCycle.Parse(Bases[c.b]);
+            for (var version = 0; version < 4; version++)
+            {
+                byte[] remembering;
+                try
+                {
+                    remembering = PeerTyped.Runtime.JsonText.Write(document, static (d, writer) => d.WriteJson(writer), remember: true);
+                }
+                catch (ArgumentException)
+                {
+                    return; // a value the writer refuses (a lone surrogate): the full write refuses it too
+                }
+                var full = WriteInFull(document);
+                Assert.Equal(Encoding.UTF8.GetString(full), Encoding.UTF8.GetString(remembering));
+                Assert.Equal(full, document.ToUtf8Bytes());
+                Assert.Equal(WriteInFull(document, PeerTyped.Runtime.JsonText.IndentedWriterOptions), document.ToUtf8Bytes(indented: true));
+                if (version > 0 && Bases[c.b].Length > 4 * PeerTyped.Runtime.WrittenJson.MinimumLength) reused++;
+                for (var n = random.Next(1, 3); n > 0; n--)
+                {
+                    try
+                    {
+                        document = fields[random.Next(fields.Count)].Set(document, FieldValues[random.Next(FieldValues.Length)]);
+                    }
+                    catch (Exception ex) when (ex is FormatException or ArgumentException or JsonException or InvalidOperationException)
+                    {
+                        // Text the field's type does not accept.
+                    }
+                }
+            }
+        }, iter: Iterations / 3, print: c => $"base {c.b}, seed {c.seed}");
+        Assert.True(reused > Iterations / 10, $"only {reused} writes of the large document could copy sections");
+    }
+
+    /// <summary>
+    /// Remembered bytes are compact and reach only the compact writes of <see cref="PeerTyped.Runtime.JsonText"/>: an
+    /// indented write, or a writer of the caller's own, writes every section itself, before and after it was remembered.
+    /// </summary>
+    [Fact]
+    public void Remembered_sections_reach_only_compact_writes_of_the_documents_they_were_written_from()
+    {
+        var document = PeerCycle.Parse(Bases[0]);
+        var (compact, indented) = (WriteInFull(document), WriteInFull(document, PeerTyped.Runtime.JsonText.IndentedWriterOptions));
+        Assert.Equal(compact, PeerTyped.Runtime.JsonText.Write(document, static (d, writer) => d.WriteJson(writer), remember: true));
+
+        Assert.Equal(indented, WriteInFull(document, PeerTyped.Runtime.JsonText.IndentedWriterOptions));
+        Assert.Equal(indented, document.ToUtf8Bytes(indented: true));
+        Assert.Equal(compact, document.ToUtf8Bytes());
+        var changed = PlannerView.Over(document).WithPlan(p => p.WithOutput(o => o.WithEstimatedDuration(42))).Document;
+        var fresh = PeerCycle.Parse(changed.ToUtf8Bytes());
+        Assert.Equal(fresh.ToUtf8Bytes(indented: true), changed.ToUtf8Bytes(indented: true));
+        Assert.Equal(WriteInFull(fresh, PeerTyped.Runtime.JsonText.IndentedWriterOptions), WriteInFull(changed, PeerTyped.Runtime.JsonText.IndentedWriterOptions));
+        Assert.Equal(WriteInFull(fresh), changed.ToUtf8Bytes());
+        Assert.True(changed.ToUtf8Bytes().AsSpan().IndexOf("\"estimated_duration\":42"u8) >= 0, "the change is not in what was written");
+    }
+
+    /// <summary>The document through a writer of its own (compact unless told), which no remembered bytes reach.</summary>
+    private static byte[] WriteInFull(PeerCycle document, JsonWriterOptions? options = null)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, options ?? PeerTyped.Runtime.JsonText.CompactWriterOptions)) document.WriteJson(writer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
     /// Extension members a change keeps from the valid document are valid again, but a name kept twice is written
     /// twice: that is not shown valid, and the validator refuses it.
     /// </summary>

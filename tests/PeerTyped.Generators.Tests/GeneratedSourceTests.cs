@@ -172,6 +172,53 @@ public class ValidChangeEmissionTests
         Assert.Contains("ValidChangeRowsArray1(", Method(source, "private static bool ValidChangeRowsArray("), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Objects in arrays, written again from their remembered bytes in other places (another position, another row,
+    /// after or without a separator): the generated code, compiled and run, writes what a writer that remembers nothing
+    /// writes.
+    /// </summary>
+    [Fact]
+    public void Remembered_objects_written_again_in_other_places_of_arrays_are_written_as_in_full()
+    {
+        const string driver = """
+            namespace Sample;
+
+            public static class Driver
+            {
+                public static string[] Write(string json)
+                {
+                    var grid = Grid.Parse(System.Text.Encoding.UTF8.GetBytes(json));
+                    PeerTyped.Runtime.JsonText.Write(grid, static (g, w) => g.WriteJson(w), remember: true);
+                    var rows = grid.Rows;
+                    var moved = grid with
+                    {
+                        Rows = PeerTyped.Runtime.ValueList.From([PeerTyped.Runtime.ValueList.From([rows[1][1], rows[0][0], rows[1][0]]), PeerTyped.Runtime.ValueList.From([rows[0][1]])]),
+                    };
+                    var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+                    using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, PeerTyped.Runtime.JsonText.CompactWriterOptions)) moved.WriteJson(writer);
+                    return [System.Text.Encoding.UTF8.GetString(moved.ToUtf8Bytes()), System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan)];
+                }
+            }
+            """;
+        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("Moved",
+            [Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(driver, new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(Microsoft.CodeAnalysis.CSharp.LanguageVersion.Latest))],
+            FrameworkReferences.All.Append(Microsoft.CodeAnalysis.MetadataReference.CreateFromFile(typeof(PeerTyped.Runtime.ValueList).Assembly.Location)),
+            new Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions(Microsoft.CodeAnalysis.OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: Microsoft.CodeAnalysis.NullableContextOptions.Enable));
+        Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(new SchemaGenerator())
+            .AddAdditionalTexts([new SchemaText("grid.schema.json", NestedSchema)])
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+        var assembly = System.Runtime.Loader.AssemblyLoadContext.Default.LoadFromStream(new MemoryStream(image.ToArray()));
+        // Cells of at least WrittenJson.MinimumLength bytes, so that each is remembered.
+        string Cell(char letter) => $$"""{"code":"{{new string(letter, PeerTyped.Runtime.WrittenJson.MinimumLength)}}","weight":1}""";
+        var json = $$"""{"rows":[[{{Cell('A')}},{{Cell('B')}}],[{{Cell('C')}},{{Cell('D')}}]],"a/b~c":1}""";
+        var written = (string[])assembly.GetType("Sample.Driver")!.GetMethod("Write")!.Invoke(null, [json])!;
+        Assert.Equal(written[1], written[0]);
+        Assert.Equal($$"""{"rows":[[{{Cell('D')}},{{Cell('A')}},{{Cell('C')}}],[{{Cell('B')}}]],"a/b~c":1}""", written[0]);
+    }
+
     private static string Method(string source, string signature)
     {
         var body = source[source.IndexOf(signature, StringComparison.Ordinal)..];

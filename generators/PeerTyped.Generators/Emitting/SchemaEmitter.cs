@@ -251,7 +251,12 @@ namespace PeerTyped.Generators.Emitting
         {
             w.Line("/// <summary>Writes this " + model.Name + " as a JSON object.</summary>");
             w.Open("public void WriteJson(" + Json + "Utf8JsonWriter writer)");
+            // The document itself is never remembered: its bytes are the write's result. Its sections are, so that the
+            // next version of the document copies those a change did not touch.
+            var remembered = model.Name != _root;
+            if (remembered) w.Line("if (" + Runtime + "WrittenJson.TryWrite(writer, this)) return;");
             w.Line("writer.WriteStartObject();");
+            if (remembered) w.Line("var start = " + Runtime + "WrittenJson.Start(writer);");
             foreach (var property in model.Properties)
             {
                 var name = CodeWriter.Utf8Literal(property.JsonName);
@@ -268,6 +273,7 @@ namespace PeerTyped.Generators.Emitting
             }
             if (model.AllowsExtraProperties) w.Line("ExtensionData.WriteTo(writer);");
             w.Line("writer.WriteEndObject();");
+            if (remembered) w.Line(Runtime + "WrittenJson.Remember(writer, this, start);");
             w.Close();
             w.Line();
         }
