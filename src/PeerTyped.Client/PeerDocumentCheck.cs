@@ -60,6 +60,7 @@ public static class PeerDocumentCheck
         {
             return [];
         }
+        if (document.CycleId == key && document.Metadata.KeyPrefix == prefix && document.Metadata.CycleNumber == cycleNumber) return [];
         var mismatches = new List<Violation>();
         if (document.CycleId != key) mismatches.Add(new Violation("/cycle_id", "key", $"\"{document.CycleId}\" must equal the key \"{key}\""));
         if (document.Metadata.KeyPrefix != prefix) mismatches.Add(new Violation("/metadata/key_prefix", "key", $"\"{document.Metadata.KeyPrefix}\" must equal the key's prefix \"{prefix}\""));

@@ -15,9 +15,15 @@ public static partial class PeerKey
     [GeneratedRegex(@"^(peer\.(?:spec|instruction)\.[A-Za-z0-9_-]+|peer\.global)$", RegexOptions.CultureInvariant)]
     private static partial Regex Prefix();
 
+    /// <summary>The cycle key parsed last: one write checks its key several times (the call, the rules, the key's match with the document).</summary>
+    private sealed record ParsedKey(string Key, string Prefix, int CycleNumber);
+
+    private static volatile ParsedKey? s_lastParsed;
+
     /// <summary>Checks a cycle key and returns its prefix and cycle number; throws <see cref="PeerUsageException"/> saying what is wrong.</summary>
     public static (string Prefix, int CycleNumber) Parse(string? key)
     {
+        if (s_lastParsed is { } last && string.Equals(last.Key, key, StringComparison.Ordinal)) return (last.Prefix, last.CycleNumber);
         CheckNatsKey(key, "key");
         var match = CycleKey().Match(key!);
         if (!match.Success)
@@ -25,7 +31,9 @@ public static partial class PeerKey
             if (CycleCounter.IsCounterKey(key, out var counterOf)) throw new PeerUsageException(CycleCounter.NotADocument(key!, counterOf));
             throw new PeerUsageException($"{Show(key)}: not a PEER cycle key; expected peer.spec.<name>.cycle.<N>, peer.instruction.<name>.cycle.<N> or peer.global.cycle.<N> (name: letters, digits, '-' and '_'; N ≥ 1)");
         }
-        return (match.Groups["prefix"].Value, int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture));
+        var parsed = new ParsedKey(key!, match.Groups["prefix"].Value, int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture));
+        s_lastParsed = parsed;
+        return (parsed.Prefix, parsed.CycleNumber);
     }
 
     /// <summary>Whether <paramref name="key"/> is a PEER cycle key (not a counter, not anything else).</summary>
@@ -48,6 +56,8 @@ public static partial class PeerKey
     /// <summary>NATS KV key rules: allowed characters, no empty tokens, no leading or trailing dot, not reserved.</summary>
     public static void CheckNatsKey(string? key, string what = "key")
     {
+        // A cycle key parsed before passed these checks then.
+        if (s_lastParsed is { } last && string.Equals(last.Key, key, StringComparison.Ordinal)) return;
         if (string.IsNullOrEmpty(key)) throw new PeerUsageException($"the {what} is empty; pass it as an argument, with --key, or in STATE_KEY");
         if (key.Length > PeerLimits.MaxKeyLength) throw new PeerUsageException($"{Show(key)}: a {what} is at most {PeerLimits.MaxKeyLength} characters, this one has {key.Length} (keys travel in NATS subjects, whose control line is limited)");
         if (key.Any(char.IsWhiteSpace)) throw new PeerUsageException($"{Show(key)}: a NATS KV {what} cannot contain white space");
