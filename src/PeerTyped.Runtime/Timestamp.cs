@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -73,11 +72,64 @@ public static class Timestamp
     }
 
     /// <summary>RFC 3339 with <c>Z</c> for UTC, fractional seconds only when present (as jq and JavaScript write them).</summary>
+    /// <remarks>
+    /// Written digit by digit: every read of a stored timestamp formats it to see whether its text is this one, and
+    /// custom format strings cost more than the rest of reading it.
+    /// </remarks>
     public static string Format(DateTimeOffset value)
     {
-        var fraction = value.Ticks % TimeSpan.TicksPerSecond;
-        var text = value.ToString(fraction == 0 ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
-        return value.Offset == TimeSpan.Zero ? text + "Z" : text + value.ToString("zzz", CultureInfo.InvariantCulture);
+        var clock = value.DateTime;
+        var fraction = (int)(clock.Ticks % TimeSpan.TicksPerSecond);
+        var fractionDigits = fraction == 0 ? 0 : 7;
+        while (fraction != 0 && fraction % 10 == 0)
+        {
+            fraction /= 10;
+            fractionDigits--;
+        }
+        var offsetMinutes = (int)(value.Offset.Ticks / TimeSpan.TicksPerMinute);
+        var length = 19 + (fractionDigits == 0 ? 0 : 1 + fractionDigits) + (offsetMinutes == 0 ? 1 : 6);
+        return string.Create(length, (clock, fraction, fractionDigits, offsetMinutes), static (text, state) =>
+        {
+            var (clock, fraction, fractionDigits, offsetMinutes) = state;
+            Put(text, 0, clock.Year, 4);
+            text[4] = '-';
+            Put(text, 5, clock.Month, 2);
+            text[7] = '-';
+            Put(text, 8, clock.Day, 2);
+            text[10] = 'T';
+            Put(text, 11, clock.Hour, 2);
+            text[13] = ':';
+            Put(text, 14, clock.Minute, 2);
+            text[16] = ':';
+            Put(text, 17, clock.Second, 2);
+            var position = 19;
+            if (fractionDigits > 0)
+            {
+                text[position++] = '.';
+                Put(text, position, fraction, fractionDigits);
+                position += fractionDigits;
+            }
+            if (offsetMinutes == 0)
+            {
+                text[position] = 'Z';
+                return;
+            }
+            text[position] = offsetMinutes < 0 ? '-' : '+';
+            offsetMinutes = Math.Abs(offsetMinutes);
+            Put(text, position + 1, offsetMinutes / 60, 2);
+            text[position + 3] = ':';
+            Put(text, position + 4, offsetMinutes % 60, 2);
+        });
+    }
+
+    /// <summary>Writes <paramref name="value"/> as exactly <paramref name="digits"/> decimal digits, zero-padded.</summary>
+    private static void Put(Span<char> text, int start, int value, int digits)
+    {
+        for (var i = start + digits - 1; i >= start; i--)
+        {
+            text[i] = (char)('0' + value % 10);
+            value /= 10;
+        }
     }
 
     /// <summary>The text a <see cref="PeerTimestamp"/> is written as: as read, or <see cref="Format(DateTimeOffset)"/> when set from code.</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CsCheck;
 using PeerTyped.Runtime;
 
 namespace PeerTyped.Contracts.Tests;
@@ -83,6 +84,31 @@ public class RoundTripTests
     {
         Assert.True(Timestamp.TryParse(input, out var value));
         Assert.Equal(expected, Timestamp.Format(value));
+    }
+
+    /// <summary>The digit-by-digit formatter writes what .NET's custom format strings it replaced write, over the whole range.</summary>
+    [Fact]
+    public void Timestamps_are_written_as_the_format_strings_write_them()
+    {
+        static string ByFormatString(DateTimeOffset value)
+        {
+            var fraction = value.Ticks % TimeSpan.TicksPerSecond;
+            var text = value.ToString(fraction == 0 ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture);
+            return value.Offset == TimeSpan.Zero ? text + "Z" : text + value.ToString("zzz", System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var maxTicks = DateTimeOffset.MaxValue.UtcTicks - TimeSpan.TicksPerDay;
+        var instants = Gen.Long[TimeSpan.TicksPerDay, maxTicks];
+        var fractions = Gen.OneOf(Gen.Const(0L), Gen.Const(1L), Gen.Const(10L), Gen.Const(1_200_000L), Gen.Const(9_999_999L), Gen.Long[0, TimeSpan.TicksPerSecond - 1]);
+        var offsets = Gen.Int[-14 * 60, 14 * 60];
+        Gen.Select(instants, fractions, offsets, Gen.Bool).Sample((ticks, fraction, offset, exact) =>
+        {
+            var utc = exact ? ticks - ticks % TimeSpan.TicksPerSecond + fraction : ticks;
+            var value = new DateTimeOffset(utc, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offset));
+            Assert.Equal(ByFormatString(value), Timestamp.Format(value));
+        }, iter: 20_000);
+        Assert.Equal("0001-01-01T00:00:00Z", Timestamp.Format(DateTimeOffset.MinValue));
+        Assert.Equal("9999-12-31T23:59:59.9999999Z", Timestamp.Format(DateTimeOffset.MaxValue));
+        Assert.Equal("2025-08-06T09:12:44-00:30", Timestamp.Format(new DateTimeOffset(2025, 8, 6, 9, 12, 44, TimeSpan.FromMinutes(-30))));
     }
 
     [Fact]
