@@ -21,6 +21,7 @@ public class SerializationBenchmarks
         _typed = PeerCycle.Parse(_utf8);
         _poco = JsonSerializer.Deserialize(_utf8, StjContext.Default.StjCycle)!;
         if (_typed.ToUtf8Bytes().Length != _utf8.Length) throw new InvalidOperationException("generated writer does not round-trip");
+        _version = PeerCycle.Parse(_utf8);
     }
 
     [Benchmark(Description = "read: PeerTyped generated")]
@@ -34,6 +35,20 @@ public class SerializationBenchmarks
 
     [Benchmark(Description = "write: PeerTyped generated")]
     public byte[] WriteGenerated() => _typed.ToUtf8Bytes();
+
+    private PeerCycle _version = null!;
+    private int _change;
+
+    /// <summary>
+    /// What a store's typed update writes: the next version of a document after a one-field change, its untouched
+    /// sections copied from the bytes remembered when the version before was written (WrittenJson).
+    /// </summary>
+    [Benchmark(Description = "write: the next version after a typed change (untouched sections copied)")]
+    public byte[] WriteNextVersion()
+    {
+        _version = Inputs.OneFieldChange(PlannerView.Over(_version), ++_change).Document;
+        return PeerTyped.Runtime.JsonText.Write(_version, static (document, writer) => document.WriteJson(writer), remember: true);
+    }
 
     [Benchmark(Description = "write: STJ source-generated")]
     public byte[] WriteStjSourceGen() => JsonSerializer.SerializeToUtf8Bytes(_poco, StjContext.Default.StjCycle);
