@@ -530,4 +530,28 @@ public class CliConventionTests(NatsServerFixture nats) : IClassFixture<NatsServ
         Assert.Matches(@"^review\.output\.quality_score +number +0\.\.100 +no +review$", table.Single(l => l.StartsWith("review.output.quality_score ", StringComparison.Ordinal)));
         Assert.Matches(@"^plan\.status +pending\|in_progress\|completed\|failed +- +yes +planner$", table.Single(l => l.StartsWith("plan.status ", StringComparison.Ordinal)));
     }
+
+    // ---- help ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Help names a KEY argument and the paths of set and get, it does not list them: listing them meant asking the
+    /// server for every key in the bucket (and every settable path) each time someone typed --help.
+    /// </summary>
+    [Fact]
+    public async Task Help_names_keys_and_paths_without_listing_the_buckets_keys()
+    {
+        var cli = await ReadyAsync();
+        foreach (var command in new[] { Array.Empty<string>(), ["get"], ["set"], ["update"], ["history"], ["ls"], ["watch"], ["restore"], ["cycle", "next"], ["cycle", "current"] })
+        {
+            var help = await cli.RunAsync([.. command, "--help"]);
+            Assert.True(help.ExitCode == 0, help.ToString());
+            Assert.DoesNotContain(Key, help.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("|plan.status|", help.Stdout, StringComparison.Ordinal);
+        }
+        var get = await cli.RunAsync("get", "--help");
+        Assert.Contains("<key>", get.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--key <key>", get.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--path <path>", get.Stdout, StringComparison.Ordinal);
+        Assert.Contains("<path-value>", (await cli.RunAsync("set", "--help")).Stdout, StringComparison.Ordinal);
+    }
 }

@@ -95,8 +95,17 @@ internal sealed partial class CommandFactory
     /// <summary>Live keys for every KEY argument, --key option and ls/watch prefix of the tree.</summary>
     public void AddKeyCompletions(Command command)
     {
-        foreach (var argument in command.Arguments.Where(a => a.Name is "key" or "prefix" or "key-or-filter")) argument.CompletionSources.Add(LiveKeys);
-        foreach (var option in command.Options.Where(o => o.Name == "--key")) option.CompletionSources.Add(LiveKeys);
+        // A help name of its own, or help would list the completions, which for keys means asking the server for them.
+        foreach (var argument in command.Arguments.Where(a => a.Name is "key" or "prefix" or "key-or-filter"))
+        {
+            argument.CompletionSources.Add(LiveKeys);
+            argument.HelpName ??= argument.Name;
+        }
+        foreach (var option in command.Options.Where(o => o.Name == "--key"))
+        {
+            option.CompletionSources.Add(LiveKeys);
+            option.HelpName ??= "key";
+        }
         foreach (var subcommand in command.Subcommands) AddKeyCompletions(subcommand);
     }
 

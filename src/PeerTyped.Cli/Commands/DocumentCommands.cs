@@ -17,6 +17,7 @@ internal sealed partial class CommandFactory
         var revision = new Option<ulong>("--revision", "-r") { Description = "Read this revision instead of the latest" };
         var path = new Option<string?>("--path", "-p") { Description = "Print one value: a short path (plan.status) or a JSON Pointer (/phases/plan/output/risks/0)" };
         path.CompletionSources.Add(context => Paths(context.WordToComplete ?? string.Empty));
+        path.HelpName = "path";
         var rawOutput = new Option<bool>("--raw-output") { Description = "With --path, print a string without JSON quotes (as jq -r)" };
         var raw = new Option<bool>("--raw") { Description = "Print exactly the stored bytes, no newline added, even when they are not valid (operators)" };
         return DefineForKey("get", "Print the document (or one value) as JSON on stdout; on a cycle counter (<prefix>.cycle.current), the number it holds", counterAllowed: true, async (invocation, resolved, store) =>
@@ -108,6 +109,7 @@ internal sealed partial class CommandFactory
         var keyOption = KeyOption();
         var pairs = new Argument<string[]>("path-value") { Description = "[KEY] PATH VALUE [PATH VALUE ...]; PATH as in `peer-typed paths` (plan.status); date-time values accept now", Arity = ArgumentArity.OneOrMore };
         pairs.CompletionSources.Add(context => SetWords(context, pairs));
+        pairs.HelpName = "path-value";
         return Define("set", "Set typed values: peer-typed set [KEY] plan.status completed metadata.updated_at now", async invocation =>
         {
             var tokens = invocation.Get(pairs)!.ToList();
