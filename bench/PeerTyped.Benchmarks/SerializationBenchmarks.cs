@@ -47,7 +47,7 @@ public class SerializationBenchmarks
     public byte[] WriteNextVersion()
     {
         _version = Inputs.OneFieldChange(PlannerView.Over(_version), ++_change).Document;
-        return PeerTyped.Runtime.JsonText.Write(_version, static (document, writer) => document.WriteJson(writer), remember: true);
+        return PeerTyped.Runtime.JsonText.WriteRemembering(_version, static (document, writer) => document.WriteJson(writer));
     }
 
     [Benchmark(Description = "write: STJ source-generated")]

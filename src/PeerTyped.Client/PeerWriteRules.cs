@@ -178,7 +178,7 @@ internal static class PeerWriteRules
     /// A typed change's document in canonical form. Its sections are remembered (<see cref="WrittenJson"/>): the same
     /// process's next change of it shares, and so copies, every section that change does not touch.
     /// </summary>
-    private static byte[] WriteTyped(PeerCycle document) => JsonText.Write(document, static (d, writer) => d.WriteJson(writer), remember: true);
+    private static byte[] WriteTyped(PeerCycle document) => JsonText.WriteRemembering(document, static (d, writer) => d.WriteJson(writer));
 
     private static void CheckKey(string key, PeerCycle document, string what)
     {

@@ -35,15 +35,27 @@ public static class JsonText
     /// <summary>
     /// Writes <paramref name="value"/> with <paramref name="write"/> and returns the bytes. The buffer and the writer are
     /// the thread's own and reused, so a document costs one array (its bytes), not a chain of growing buffers. A compact
-    /// write copies the bytes of objects written before (<see cref="WrittenJson"/>); with <paramref name="remember"/> it
-    /// also keeps those of its own large objects, for the next version of the document.
+    /// write copies the bytes of objects written before (<see cref="WrittenJson"/>).
     /// </summary>
-    public static byte[] Write<T>(T value, Action<T, Utf8JsonWriter> write, bool indented = false, bool remember = false)
+    public static byte[] Write<T>(T value, Action<T, Utf8JsonWriter> write, bool indented = false) => Write(value, write, indented, remember: false);
+
+    /// <summary>
+    /// The compact write of a store's typed change: it also keeps the bytes of the document's large objects, for the
+    /// next version of the document (<see cref="WrittenJson"/>). Not public: the bytes are cut out of the buffer by the
+    /// writer's byte counts, so <paramref name="write"/> must be a generated <c>WriteJson</c>, which runs no caller code
+    /// that could reset the writer or point it elsewhere.
+    /// </summary>
+    internal static byte[] WriteRemembering<T>(T value, Action<T, Utf8JsonWriter> write) => Write(value, write, indented: false, remember: true);
+
+    private static byte[] Write<T>(T value, Action<T, Utf8JsonWriter> write, bool indented, bool remember)
     {
         ArgumentNullException.ThrowIfNull(write);
         var buffer = t_buffer ?? new ArrayBufferWriter<byte>(16 * 1024);
-        t_buffer = null; // a write inside this one (none today) gets its own buffer
+        // Buffer and writer are taken while in use: a write inside this one (a callback that logs a document) gets its own.
+        t_buffer = null;
         var writer = indented ? t_indented : t_compact;
+        if (indented) t_indented = null;
+        else t_compact = null;
         if (writer is null) writer = new Utf8JsonWriter(buffer, indented ? IndentedWriterOptions : CompactWriterOptions);
         else writer.Reset(buffer);
         try

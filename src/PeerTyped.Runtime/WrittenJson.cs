@@ -9,9 +9,9 @@ namespace PeerTyped.Runtime;
 /// values are immutable all the way down and a <c>With*</c> change copies only the path to what it changes, so the
 /// next version of a document shares every untouched section, by reference, with the one written before: writing it
 /// copies those sections' bytes instead of encoding their text again. Bytes are remembered per instance (never per
-/// value), only from and for a compact writer with <see cref="JsonText.CompactWriterOptions"/> that
-/// <see cref="JsonText.Write{T}(T, Action{T, Utf8JsonWriter}, bool, bool)"/> set up, so an object's bytes are exactly
-/// what its own <c>WriteJson</c> wrote there; the tests compare every such write with one that reuses nothing.
+/// value), only from the compact write of a store's typed change (<see cref="JsonText.WriteRemembering{T}"/>) and only
+/// for compact writes of <see cref="JsonText"/>, so an object's bytes are exactly what its own <c>WriteJson</c> wrote
+/// there; the tests compare every such write with one that reuses nothing.
 /// </summary>
 public static class WrittenJson
 {
@@ -76,7 +76,10 @@ public static class WrittenJson
         var end = writer.BytesCommitted + writer.BytesPending;
         if (end - mark.Start < MinimumLength) return;
         writer.Flush();
-        var written = t_buffer!.WrittenSpan[(int)mark.Start..(int)end];
+        // The byte counts are the writer's; they are positions in the buffer only while the writer has written to it
+        // alone, from its start, without a reset.
+        if (writer.BytesCommitted != t_buffer!.WrittenCount) return;
+        var written = t_buffer.WrittenSpan[(int)mark.Start..(int)end];
         // Compact output puts nothing between an object's braces and its neighbours' separators; anything else is not
         // this object's bytes, and is not remembered.
         if (written[0] != (byte)'{' || written[^1] != (byte)'}') return;

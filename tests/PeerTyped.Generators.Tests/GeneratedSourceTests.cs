@@ -185,10 +185,13 @@ public class ValidChangeEmissionTests
 
             public static class Driver
             {
-                public static string[] Write(string json)
+                public static object Parse(string json) => Grid.Parse(System.Text.Encoding.UTF8.GetBytes(json));
+
+                public static void Write(object grid, System.Text.Json.Utf8JsonWriter writer) => ((Grid)grid).WriteJson(writer);
+
+                public static string[] Move(object written)
                 {
-                    var grid = Grid.Parse(System.Text.Encoding.UTF8.GetBytes(json));
-                    PeerTyped.Runtime.JsonText.Write(grid, static (g, w) => g.WriteJson(w), remember: true);
+                    var grid = (Grid)written;
                     var rows = grid.Rows;
                     var moved = grid with
                     {
@@ -214,7 +217,11 @@ public class ValidChangeEmissionTests
         // Cells of at least WrittenJson.MinimumLength bytes, so that each is remembered.
         string Cell(char letter) => $$"""{"code":"{{new string(letter, PeerTyped.Runtime.WrittenJson.MinimumLength)}}","weight":1}""";
         var json = $$"""{"rows":[[{{Cell('A')}},{{Cell('B')}}],[{{Cell('C')}},{{Cell('D')}}]],"a/b~c":1}""";
-        var written = (string[])assembly.GetType("Sample.Driver")!.GetMethod("Write")!.Invoke(null, [json])!;
+        var driverType = assembly.GetType("Sample.Driver")!;
+        var grid = driverType.GetMethod("Parse")!.Invoke(null, [json])!;
+        var writeJson = driverType.GetMethod("Write")!.CreateDelegate<Action<object, System.Text.Json.Utf8JsonWriter>>();
+        PeerTyped.Runtime.JsonText.WriteRemembering(grid, writeJson);
+        var written = (string[])driverType.GetMethod("Move")!.Invoke(null, [grid])!;
         Assert.Equal(written[1], written[0]);
         Assert.Equal($$"""{"rows":[[{{Cell('D')}},{{Cell('A')}},{{Cell('C')}}],[{{Cell('B')}}]],"a/b~c":1}""", written[0]);
     }
