@@ -21,13 +21,13 @@ public static class JsonText
     public static JsonReaderOptions ReaderOptions { get; } = new() { MaxDepth = 256 };
 
     [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter? Writer)? t_compact;
 
     [ThreadStatic]
-    private static Utf8JsonWriter? t_compact;
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter? Writer)? t_indented;
 
     [ThreadStatic]
-    private static Utf8JsonWriter? t_indented;
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter? Writer)? t_remembering;
 
     /// <summary>A kept buffer that grew past this is let go rather than held by the thread for good.</summary>
     private const int KeptBufferLimit = 1 << 20;
@@ -50,12 +50,12 @@ public static class JsonText
     private static byte[] Write<T>(T value, Action<T, Utf8JsonWriter> write, bool indented, bool remember)
     {
         ArgumentNullException.ThrowIfNull(write);
-        var buffer = t_buffer ?? new ArrayBufferWriter<byte>(16 * 1024);
-        // Buffer and writer are taken while in use: a write inside this one (a callback that logs a document) gets its own.
-        t_buffer = null;
-        var writer = indented ? t_indented : t_compact;
-        if (indented) t_indented = null;
-        else t_compact = null;
+        // Buffer and writer are taken while in use: a write inside this one (a callback that logs a document) gets its
+        // own. A remembering write has a pair of its own besides, never handed to a caller's callback, which could keep
+        // the writer and use it later.
+        ref var kept = ref remember ? ref t_remembering : ref indented ? ref t_indented : ref t_compact;
+        var (buffer, writer) = kept ?? (new ArrayBufferWriter<byte>(16 * 1024), null);
+        kept = null;
         if (writer is null) writer = new Utf8JsonWriter(buffer, indented ? IndentedWriterOptions : CompactWriterOptions);
         else writer.Reset(buffer);
         try
@@ -76,9 +76,13 @@ public static class JsonText
         {
             buffer.ResetWrittenCount();
             writer.Reset(Stream.Null);
-            if (buffer.Capacity <= KeptBufferLimit) t_buffer = buffer;
-            if (indented) t_indented = writer;
-            else t_compact = writer;
+            // A kept buffer that grew past the limit is let go rather than held by the thread for good.
+            if (buffer.Capacity <= KeptBufferLimit)
+            {
+                if (remember) t_remembering = (buffer, writer);
+                else if (indented) t_indented = (buffer, writer);
+                else t_compact = (buffer, writer);
+            }
         }
     }
 

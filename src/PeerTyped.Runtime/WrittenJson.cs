@@ -26,8 +26,11 @@ public static class WrittenJson
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
+    /// <summary>The remembering write in progress on this thread (0: none); marks of any other write are refused.</summary>
     [ThreadStatic]
-    private static bool t_remember;
+    private static long t_rememberingWrite;
+
+    private static long s_lastRememberingWrite;
 
     /// <summary>How many remembered objects this thread has copied: an object that copied one is not remembered itself.</summary>
     [ThreadStatic]
@@ -38,15 +41,15 @@ public static class WrittenJson
     {
         private readonly Utf8JsonWriter? _writer;
         private readonly ArrayBufferWriter<byte>? _buffer;
-        private readonly bool _remember;
+        private readonly long _rememberingWrite;
 
         public Scope(Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer, bool remember)
         {
-            (_writer, _buffer, _remember) = (t_writer, t_buffer, t_remember);
-            (t_writer, t_buffer, t_remember) = (writer, buffer, remember);
+            (_writer, _buffer, _rememberingWrite) = (t_writer, t_buffer, t_rememberingWrite);
+            (t_writer, t_buffer, t_rememberingWrite) = (writer, buffer, remember ? Interlocked.Increment(ref s_lastRememberingWrite) : 0);
         }
 
-        public void Dispose() => (t_writer, t_buffer, t_remember) = (_writer, _buffer, _remember);
+        public void Dispose() => (t_writer, t_buffer, t_rememberingWrite) = (_writer, _buffer, _rememberingWrite);
     }
 
     /// <summary>Writes <paramref name="value"/>'s remembered bytes, when it has some and <paramref name="writer"/> may use them.</summary>
@@ -58,12 +61,24 @@ public static class WrittenJson
         return true;
     }
 
-    /// <summary>Where an object's bytes begin, and how many remembered objects had been copied by then.</summary>
-    public readonly record struct Mark(long Start, long ReusedBefore);
+    /// <summary>
+    /// Where an object's bytes begin in the remembering write that is writing it, and how many remembered objects had
+    /// been copied by then. Only <see cref="Start"/> makes one that <see cref="Remember"/> accepts.
+    /// </summary>
+    public readonly struct Mark
+    {
+        internal Mark(long write, long start, long reusedBefore) => (Write, Start, ReusedBefore) = (write, start, reusedBefore);
 
-    /// <summary>Called right after <c>WriteStartObject</c>: where the object's bytes begin (-1 when they are not to be remembered).</summary>
+        internal long Write { get; }
+
+        internal long Start { get; }
+
+        internal long ReusedBefore { get; }
+    }
+
+    /// <summary>Called right after <c>WriteStartObject</c>: where the object's bytes begin, when they are to be remembered.</summary>
     public static Mark Start(Utf8JsonWriter writer) =>
-        new(t_remember && ReferenceEquals(writer, t_writer) ? writer.BytesCommitted + writer.BytesPending - 1 : -1, t_reused);
+        t_rememberingWrite != 0 && ReferenceEquals(writer, t_writer) ? new(t_rememberingWrite, writer.BytesCommitted + writer.BytesPending - 1, t_reused) : default;
 
     /// <summary>
     /// Called right after <c>WriteEndObject</c>: remembers the object's bytes when they are long enough to be worth it,
@@ -72,7 +87,7 @@ public static class WrittenJson
     /// </summary>
     public static void Remember(Utf8JsonWriter writer, object value, Mark mark)
     {
-        if (mark.Start < 0 || mark.ReusedBefore != t_reused || !ReferenceEquals(writer, t_writer)) return;
+        if (mark.Write == 0 || mark.Write != t_rememberingWrite || mark.ReusedBefore != t_reused || !ReferenceEquals(writer, t_writer)) return;
         var end = writer.BytesCommitted + writer.BytesPending;
         if (end - mark.Start < MinimumLength) return;
         writer.Flush();

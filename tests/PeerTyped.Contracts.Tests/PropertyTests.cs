@@ -320,6 +320,48 @@ public class PropertyTests
         foreach (var document in new[] { first, second, third }) Assert.Equal(Encoding.UTF8.GetString(WriteInFull(document)), document.ToJson());
     }
 
+    /// <summary>
+    /// The hooks generated code calls are public, but only a mark made by the remembering write in progress remembers
+    /// anything: a caller's own JsonText.Write that writes other bytes and hands the hooks a mark (its own, or the
+    /// default one) leaves the section's bytes as they were. (Found by the second outside review.)
+    /// </summary>
+    [Fact]
+    public void Marks_from_outside_the_remembering_write_remember_nothing()
+    {
+        var document = PeerCycle.Parse(Bases[0]);
+        var expected = WriteInFull(document);
+        var garbage = Encoding.UTF8.GetBytes("{" + new string(' ', PeerTyped.Runtime.WrittenJson.MinimumLength) + "\"garbage\":1}");
+        void Forge()
+        {
+            PeerTyped.Runtime.JsonText.Write((document.Phases.Execute, garbage), static (forged, writer) =>
+            {
+                writer.WriteRawValue(forged.garbage, skipInputValidation: true);
+                PeerTyped.Runtime.WrittenJson.Remember(writer, forged.Execute, PeerTyped.Runtime.WrittenJson.Start(writer));
+                PeerTyped.Runtime.WrittenJson.Remember(writer, forged.Execute, default);
+            });
+        }
+        Forge();
+        Assert.Equal(expected, document.ToUtf8Bytes());
+        Assert.Equal(expected, PeerTyped.Runtime.JsonText.WriteRemembering(document, static (d, writer) => d.WriteJson(writer)));
+        Forge();
+        Assert.Equal(expected, document.ToUtf8Bytes());
+    }
+
+    /// <summary>
+    /// A caller's callback may keep the writer it was lent; the writer that remembers bytes is never the one lent, so
+    /// using the kept one later (from another thread, say) cannot reach a store's write. (Second outside review.)
+    /// </summary>
+    [Fact]
+    public void The_remembering_writer_is_never_lent_to_a_callers_callback()
+    {
+        System.Text.Json.Utf8JsonWriter? lent = null, remembering = null;
+        PeerTyped.Runtime.JsonText.Write(0, (_, writer) => { lent = writer; writer.WriteNumberValue(0); });
+        PeerTyped.Runtime.JsonText.WriteRemembering(PeerCycle.Parse(Bases[0]), (d, writer) => { remembering = writer; d.WriteJson(writer); });
+        PeerTyped.Runtime.JsonText.Write(0, (_, writer) => { lent = writer; writer.WriteNumberValue(0); });
+        Assert.NotNull(remembering);
+        Assert.NotSame(lent, remembering);
+    }
+
     /// <summary>The document through a writer of its own (compact unless told), which no remembered bytes reach.</summary>
     private static byte[] WriteInFull(PeerCycle document, JsonWriterOptions? options = null)
     {
