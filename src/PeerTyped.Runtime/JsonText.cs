@@ -20,14 +20,13 @@ public static class JsonText
     /// </summary>
     public static JsonReaderOptions ReaderOptions { get; } = new() { MaxDepth = 256 };
 
+    /// <summary>The thread's buffer for writes whose writer is lent to a callback.</summary>
     [ThreadStatic]
-    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter? Writer)? t_compact;
+    private static ArrayBufferWriter<byte>? t_buffer;
 
+    /// <summary>The thread's buffer and writer for remembering writes, which lend them to no callback.</summary>
     [ThreadStatic]
-    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter? Writer)? t_indented;
-
-    [ThreadStatic]
-    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter? Writer)? t_remembering;
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_remembering;
 
     /// <summary>A kept buffer that grew past this is let go rather than held by the thread for good.</summary>
     private const int KeptBufferLimit = 1 << 20;
@@ -50,14 +49,23 @@ public static class JsonText
     private static byte[] Write<T>(T value, Action<T, Utf8JsonWriter> write, bool indented, bool remember)
     {
         ArgumentNullException.ThrowIfNull(write);
-        // Buffer and writer are taken while in use: a write inside this one (a callback that logs a document) gets its
-        // own. A remembering write has a pair of its own besides, never handed to a caller's callback, which could keep
-        // the writer and use it later.
-        ref var kept = ref remember ? ref t_remembering : ref indented ? ref t_indented : ref t_compact;
-        var (buffer, writer) = kept ?? (new ArrayBufferWriter<byte>(16 * 1024), null);
-        kept = null;
-        if (writer is null) writer = new Utf8JsonWriter(buffer, indented ? IndentedWriterOptions : CompactWriterOptions);
-        else writer.Reset(buffer);
+        // The buffer is taken while in use: a write inside this one (a callback that logs a document) gets its own. A
+        // writer lent to a callback is new each time and pointed away from the buffer afterwards, since the callback may
+        // keep it; only a remembering write, which lends its writer to no caller, reuses one.
+        ArrayBufferWriter<byte> buffer;
+        Utf8JsonWriter writer;
+        if (remember && t_remembering is { } kept)
+        {
+            (buffer, writer) = kept;
+            t_remembering = null;
+            writer.Reset(buffer);
+        }
+        else
+        {
+            buffer = (remember ? null : t_buffer) ?? new ArrayBufferWriter<byte>(16 * 1024);
+            if (!remember) t_buffer = null;
+            writer = new Utf8JsonWriter(buffer, indented ? IndentedWriterOptions : CompactWriterOptions);
+        }
         try
         {
             if (indented)
@@ -80,8 +88,7 @@ public static class JsonText
             if (buffer.Capacity <= KeptBufferLimit)
             {
                 if (remember) t_remembering = (buffer, writer);
-                else if (indented) t_indented = (buffer, writer);
-                else t_compact = (buffer, writer);
+                else t_buffer = buffer;
             }
         }
     }

@@ -363,38 +363,16 @@ public sealed class ValidationContext
 
     public void NotInEnum(ref Utf8JsonReader reader, string allowed) => Add("enum", $"{Describe(ref reader)} is not one of {allowed}");
 
-    [ThreadStatic]
-    private static ValidationContext? t_spare;
-
     /// <summary>Runs a generated root validator over a whole document, turning malformed JSON into a violation.</summary>
     public static ValidationResult Run(ReadOnlySpan<byte> utf8Json, ValidateValue validateRoot)
     {
-        // One context per thread, reused: a valid document is validated without allocating (violations are copied out).
-        var context = t_spare ?? new ValidationContext();
-        t_spare = null;
-        try
-        {
-            return RunWith(context, utf8Json, validateRoot);
-        }
-        finally
-        {
-            context.Reset();
-            t_spare = context;
-        }
+        // A context of its own every time: it is lent to a delegate, which may keep it, and a context reused by the
+        // thread's next validation (a store's, say) could then be changed from outside while that one runs.
+        return RunWith(new ValidationContext(), utf8Json, validateRoot);
     }
 
-    /// <summary>The outcome, detached from this (reused) context.</summary>
+    /// <summary>The outcome, detached from this context.</summary>
     private ValidationResult Result() => _violations.Count == 0 ? ValidationResult.Valid : ValidationResult.Of(_violations.ToArray());
-
-    private void Reset()
-    {
-        _violations.Clear();
-        _depth = 0;
-        _nameCount = 0;
-        _nameBytesUsed = 0;
-        _lastLargeName = null;
-        Duplicate = null;
-    }
 
     private static ValidationResult RunWith(ValidationContext context, ReadOnlySpan<byte> utf8Json, ValidateValue validateRoot)
     {

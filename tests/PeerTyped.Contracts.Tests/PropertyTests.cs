@@ -362,6 +362,35 @@ public class PropertyTests
         Assert.NotSame(lent, remembering);
     }
 
+    /// <summary>
+    /// What is lent to a caller's delegate is the caller's alone: a writer or validation context it keeps is not the
+    /// one a later write or validation on the thread uses (a store's, say), so using it afterwards changes nothing there.
+    /// (Third outside review: a kept context, cleared from another thread, let a store write a document its own
+    /// validation had refused; a kept writer, flushed from another thread, corrupted later writes.)
+    /// </summary>
+    [Fact]
+    public void A_writer_or_validation_context_a_callback_keeps_is_never_used_again()
+    {
+        var document = PeerCycle.Parse(Bases[0]);
+        var expected = WriteInFull(document);
+        System.Text.Json.Utf8JsonWriter? keptWriter = null, laterWriter = null;
+        PeerTyped.Runtime.JsonText.Write(0, (_, writer) => { keptWriter = writer; writer.WriteNumberValue(0); });
+        PeerTyped.Runtime.JsonText.Write(0, (_, writer) => { laterWriter = writer; writer.WriteNumberValue(0); });
+        Assert.NotSame(keptWriter, laterWriter);
+        keptWriter!.WriteStartObject();
+        keptWriter.WriteString("kept", "writer");
+        keptWriter.Flush();
+        Assert.Equal(expected, document.ToUtf8Bytes());
+
+        PeerTyped.Runtime.ValidationContext? keptContext = null, laterContext = null;
+        PeerTyped.Runtime.ValidationContext.Run("{}"u8, (ref Utf8JsonReader _, PeerTyped.Runtime.ValidationContext context) => keptContext = context);
+        PeerTyped.Runtime.ValidationContext.Run("{}"u8, (ref Utf8JsonReader _, PeerTyped.Runtime.ValidationContext context) => laterContext = context);
+        Assert.NotSame(keptContext, laterContext);
+        keptContext!.Add("kept", "a violation added after the validation ended");
+        Assert.True(PeerCycle.Validate(expected).IsValid);
+        Assert.False(PeerCycle.Validate(Encoding.UTF8.GetBytes("{}")).IsValid);
+    }
+
     /// <summary>The document through a writer of its own (compact unless told), which no remembered bytes reach.</summary>
     private static byte[] WriteInFull(PeerCycle document, JsonWriterOptions? options = null)
     {
