@@ -60,11 +60,11 @@ public static class PeerDocumentCheck
         {
             return [];
         }
-        if (document.CycleId == key && document.Metadata.KeyPrefix == prefix && document.Metadata.CycleNumber == cycleNumber) return [];
-        var mismatches = new List<Violation>();
-        if (document.CycleId != key) mismatches.Add(new Violation("/cycle_id", "key", $"\"{document.CycleId}\" must equal the key \"{key}\""));
-        if (document.Metadata.KeyPrefix != prefix) mismatches.Add(new Violation("/metadata/key_prefix", "key", $"\"{document.Metadata.KeyPrefix}\" must equal the key's prefix \"{prefix}\""));
-        if (document.Metadata.CycleNumber != cycleNumber) mismatches.Add(new Violation("/metadata/cycle_number", "key", $"{document.Metadata.CycleNumber} must equal the key's cycle number {cycleNumber}"));
-        return mismatches;
+        // Made only when there is a mismatch: a document that matches its key (every write checks) allocates nothing.
+        List<Violation>? mismatches = null;
+        if (document.CycleId != key) (mismatches ??= []).Add(new Violation("/cycle_id", "key", $"\"{document.CycleId}\" must equal the key \"{key}\""));
+        if (document.Metadata.KeyPrefix != prefix) (mismatches ??= []).Add(new Violation("/metadata/key_prefix", "key", $"\"{document.Metadata.KeyPrefix}\" must equal the key's prefix \"{prefix}\""));
+        if (document.Metadata.CycleNumber != cycleNumber) (mismatches ??= []).Add(new Violation("/metadata/cycle_number", "key", $"{document.Metadata.CycleNumber} must equal the key's cycle number {cycleNumber}"));
+        return (IReadOnlyList<Violation>?)mismatches ?? [];
     }
 }

@@ -20,10 +20,13 @@ public static partial class PeerKey
 
     private static volatile ParsedKey? s_lastParsed;
 
+    /// <summary><paramref name="key"/> as parsed last, when it is the key parsed last.</summary>
+    private static ParsedKey? ParsedLast(string? key) => s_lastParsed is { } last && string.Equals(last.Key, key, StringComparison.Ordinal) ? last : null;
+
     /// <summary>Checks a cycle key and returns its prefix and cycle number; throws <see cref="PeerUsageException"/> saying what is wrong.</summary>
     public static (string Prefix, int CycleNumber) Parse(string? key)
     {
-        if (s_lastParsed is { } last && string.Equals(last.Key, key, StringComparison.Ordinal)) return (last.Prefix, last.CycleNumber);
+        if (ParsedLast(key) is { } last) return (last.Prefix, last.CycleNumber);
         CheckNatsKey(key, "key");
         var match = CycleKey().Match(key!);
         if (!match.Success)
@@ -57,7 +60,7 @@ public static partial class PeerKey
     public static void CheckNatsKey(string? key, string what = "key")
     {
         // A cycle key parsed before passed these checks then.
-        if (s_lastParsed is { } last && string.Equals(last.Key, key, StringComparison.Ordinal)) return;
+        if (ParsedLast(key) is not null) return;
         if (string.IsNullOrEmpty(key)) throw new PeerUsageException($"the {what} is empty; pass it as an argument, with --key, or in STATE_KEY");
         if (key.Length > PeerLimits.MaxKeyLength) throw new PeerUsageException($"{Show(key)}: a {what} is at most {PeerLimits.MaxKeyLength} characters, this one has {key.Length} (keys travel in NATS subjects, whose control line is limited)");
         if (key.Any(char.IsWhiteSpace)) throw new PeerUsageException($"{Show(key)}: a NATS KV {what} cannot contain white space");
