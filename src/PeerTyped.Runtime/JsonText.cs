@@ -54,16 +54,17 @@ public static class JsonText
         // keep it; only a remembering write, which lends its writer to no caller, reuses one.
         ArrayBufferWriter<byte> buffer;
         Utf8JsonWriter writer;
-        if (remember && t_remembering is { } kept)
+        if (remember)
         {
-            (buffer, writer) = kept;
+            buffer = t_remembering?.Buffer ?? new ArrayBufferWriter<byte>(16 * 1024);
+            writer = t_remembering?.Writer ?? new Utf8JsonWriter(buffer, CompactWriterOptions);
             t_remembering = null;
             writer.Reset(buffer);
         }
         else
         {
-            buffer = (remember ? null : t_buffer) ?? new ArrayBufferWriter<byte>(16 * 1024);
-            if (!remember) t_buffer = null;
+            buffer = t_buffer ?? new ArrayBufferWriter<byte>(16 * 1024);
+            t_buffer = null;
             writer = new Utf8JsonWriter(buffer, indented ? IndentedWriterOptions : CompactWriterOptions);
         }
         try

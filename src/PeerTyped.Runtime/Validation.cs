@@ -368,14 +368,7 @@ public sealed class ValidationContext
     {
         // A context of its own every time: it is lent to a delegate, which may keep it, and a context reused by the
         // thread's next validation (a store's, say) could then be changed from outside while that one runs.
-        return RunWith(new ValidationContext(), utf8Json, validateRoot);
-    }
-
-    /// <summary>The outcome, detached from this context.</summary>
-    private ValidationResult Result() => _violations.Count == 0 ? ValidationResult.Valid : ValidationResult.Of(_violations.ToArray());
-
-    private static ValidationResult RunWith(ValidationContext context, ReadOnlySpan<byte> utf8Json, ValidateValue validateRoot)
-    {
+        var context = new ValidationContext();
         if (utf8Json.IsEmpty || utf8Json.IndexOfAnyExcept(" \t\r\n"u8) < 0)
         {
             context.Add("json", "the document is empty");
@@ -408,6 +401,9 @@ public sealed class ValidationContext
         if (context.Duplicate is { } duplicate) return ValidationResult.Of([duplicate]);
         return context.Result();
     }
+
+    /// <summary>The outcome, detached from this context.</summary>
+    private ValidationResult Result() => _violations.Count == 0 ? ValidationResult.Valid : ValidationResult.Of(_violations.ToArray());
 
     private static int InvalidUtf8Offset(ReadOnlySpan<byte> bytes)
     {
